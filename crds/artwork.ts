@@ -1,0 +1,317 @@
+import { Conditions } from "./condition.ts";
+import {
+  cel,
+  Dns1123Label,
+  LocalObjectReference,
+  ObjectMeta,
+  StringEnum,
+  Type,
+  type Static,
+} from "./schema.ts";
+
+export const MOODS = [
+  "neutral",
+  "serene",
+  "joyful",
+  "melancholic",
+  "dramatic",
+  "mysterious",
+  "energetic",
+  "dreamy",
+  "nostalgic",
+] as const;
+export type Mood = (typeof MOODS)[number];
+
+export const SCHEDULERS = ["euler", "euler-ancestral", "ddim", "lcm"] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
+export const OUTPUT_FORMATS = ["png", "webp", "avif", "jpeg", "tiff"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export const ARTWORK_PHASES = [
+  "Pending",
+  "Scheduled",
+  "Generating",
+  "Curating",
+  "Succeeded",
+  "Failed",
+] as const;
+export type ArtworkPhase = (typeof ARTWORK_PHASES)[number];
+
+export const MODEL_CHOICE_REASONS = ["user", "explore", "exploit"] as const;
+
+/** Largest width × height a worker accepts: 1536×1536. */
+export const MAX_PIXELS = 1536 * 1536;
+export const MAX_SEED = 4294967295;
+
+const Dimension = (description: string) =>
+  Type.Optional(Type.Integer({ minimum: 64, maximum: 2048, multipleOf: 8, description }));
+
+export const CurationSpec = Type.Object(
+  {
+    weights: Type.Optional(
+      Type.Object(
+        {
+          clip: Type.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.5,
+            description: "Weight of prompt similarity.",
+          }),
+          aesthetic: Type.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.3,
+            description: "Weight of the aesthetic score.",
+          }),
+          technical: Type.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.2,
+            description: "Weight of technical quality.",
+          }),
+        },
+        {
+          description: "How the ensemble score weighs each scorer.",
+          ...cel({
+            rule: "self.clip + self.aesthetic + self.technical > 0.0",
+            message:
+              "spec.curation.weights: at least one of clip, aesthetic, technical must be greater than 0",
+          }),
+        },
+      ),
+    ),
+    minScore: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "The artwork fails with reason BelowMinimumScore when no candidate's ensemble score reaches this.",
+      }),
+    ),
+  },
+  { description: "How candidates are scored and chosen." },
+);
+
+export const OutputSpec = Type.Object(
+  {
+    formats: Type.Optional(
+      Type.Array(StringEnum(OUTPUT_FORMATS), {
+        minItems: 1,
+        maxItems: 5,
+        default: ["png"],
+        "x-kubernetes-list-type": "set",
+        description: "Image formats to write for the selected candidate: png, webp, avif, jpeg, tiff.",
+      }),
+    ),
+    upscale: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 4,
+        default: 1,
+        description: "Upscale factor applied to the outputs (1-4).",
+      }),
+    ),
+  },
+  { description: "What is written for the selected image." },
+);
+
+export const ArtworkSpec = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 2000, description: "What to paint." }),
+    negativePrompt: Type.Optional(Type.String({ maxLength: 2000, description: "What to steer away from." })),
+    mood: Type.Optional(
+      StringEnum(MOODS, {
+        default: "neutral",
+        description: "The feeling to aim for; learning keeps statistics per mood.",
+      }),
+    ),
+    poolRef: LocalObjectReference("The ModelPool, in the same namespace, that renders this artwork."),
+    model: Type.Optional(
+      Dns1123Label({
+        description: "Generator model of the pool to use; omitted, the pool's LearningState chooses.",
+      }),
+    ),
+    seed: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_SEED,
+        description: "Seed of the first candidate; omitted, one is chosen and recorded.",
+      }),
+    ),
+    steps: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 150,
+        description: "Denoising steps; omitted, learning or the model chooses.",
+      }),
+    ),
+    guidanceScale: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 30,
+        description: "Classifier-free guidance scale; 0 or 1 disables guidance.",
+      }),
+    ),
+    scheduler: Type.Optional(
+      StringEnum(SCHEDULERS, { description: "Sampler: euler, euler-ancestral, ddim or lcm." }),
+    ),
+    width: Dimension("Image width in pixels, a multiple of 8."),
+    height: Dimension("Image height in pixels, a multiple of 8."),
+    variations: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16,
+        default: 4,
+        description: "Candidates generated and curated; the best is kept.",
+      }),
+    ),
+    curation: Type.Optional(CurationSpec),
+    output: Type.Optional(OutputSpec),
+    priority: Type.Optional(
+      Type.Integer({
+        minimum: -1000,
+        maximum: 1000,
+        default: 0,
+        description: "Higher runs first when workers are busy.",
+      }),
+    ),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 86400,
+        default: 900,
+        description: "Fails the artwork when it is not done in time.",
+      }),
+    ),
+    maxAttempts: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10,
+        default: 3,
+        description: "Attempts before a lost worker fails the artwork.",
+      }),
+    ),
+    retainPolicy: Type.Optional(
+      StringEnum(["Delete", "Retain"] as const, {
+        default: "Delete",
+        description: "Whether stored images are deleted with the artwork (Delete) or kept (Retain).",
+      }),
+    ),
+  },
+  {
+    description: "One generation request. Immutable once created: to re-render, create a new Artwork.",
+    ...cel(
+      { rule: "self == oldSelf", message: "spec is immutable; create a new Artwork to re-render" },
+      {
+        rule: `!has(self.width) || !has(self.height) || self.width * self.height <= ${MAX_PIXELS}`,
+        message: `spec.width × spec.height must be at most ${MAX_PIXELS} pixels (1536×1536)`,
+      },
+    ),
+  },
+);
+export type ArtworkSpec = Static<typeof ArtworkSpec>;
+
+export const Scores = Type.Object({
+  clip: Type.Number({ description: "Prompt–image similarity, 0–1." }),
+  aesthetic: Type.Number({ description: "Aesthetic score, 1–10." }),
+  technical: Type.Number({ description: "Sharpness, exposure, contrast and colourfulness, 0–1." }),
+  ensemble: Type.Number({ description: "Weighted combination, 0–1." }),
+  confidence: Type.Number({ description: "Agreement between the scorers, 0–1." }),
+});
+export type Scores = Static<typeof Scores>;
+
+export const StoredImage = Type.Object({
+  format: StringEnum(OUTPUT_FORMATS),
+  uri: Type.String(),
+  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bytes: Type.Integer(),
+});
+export type StoredImage = Static<typeof StoredImage>;
+
+export const Candidate = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  seed: Type.Integer({ minimum: 0 }),
+  uri: Type.String({ description: "Where the candidate's PNG is stored." }),
+  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+  scores: Scores,
+});
+export type Candidate = Static<typeof Candidate>;
+
+export const ArtworkStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  conditions: Type.Optional(Conditions),
+  phase: Type.Optional(
+    StringEnum(ARTWORK_PHASES, { description: "For printer columns only; read conditions." }),
+  ),
+  message: Type.Optional(Type.String()),
+  worker: Type.Optional(Type.String({ description: "The worker the current attempt is bound to." })),
+  attempt: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: "Current attempt; a worker's write for another attempt is rejected.",
+    }),
+  ),
+  model: Type.Optional(Type.String()),
+  modelReason: Type.Optional(StringEnum(MODEL_CHOICE_REASONS, { description: "Why the model was chosen." })),
+  seed: Type.Optional(Type.Integer({ minimum: 0 })),
+  steps: Type.Optional(Type.Integer()),
+  guidanceScale: Type.Optional(Type.Number()),
+  scheduler: Type.Optional(Type.String()),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  promptTruncated: Type.Optional(
+    Type.Boolean({ description: "The prompt was longer than the model's token window." }),
+  ),
+  progress: Type.Optional(
+    Type.Object({
+      step: Type.Integer({ minimum: 0 }),
+      totalSteps: Type.Integer({ minimum: 0 }),
+      variation: Type.Integer({ minimum: 0 }),
+      variations: Type.Integer({ minimum: 0 }),
+      percent: Type.Integer({ minimum: 0, maximum: 100 }),
+    }),
+  ),
+  candidates: Type.Optional(Type.Array(Candidate, { maxItems: 16 })),
+  selected: Type.Optional(
+    Type.Object({
+      index: Type.Integer({ minimum: 0 }),
+      score: Type.Number(),
+      images: Type.Array(StoredImage, { maxItems: 5 }),
+    }),
+  ),
+  timings: Type.Optional(
+    Type.Object({
+      queuedSeconds: Type.Optional(Type.Number()),
+      generateSeconds: Type.Optional(Type.Number()),
+      curateSeconds: Type.Optional(Type.Number()),
+    }),
+  ),
+  scheduledTime: Type.Optional(Type.String({ format: "date-time" })),
+  startTime: Type.Optional(Type.String({ format: "date-time" })),
+  completionTime: Type.Optional(Type.String({ format: "date-time" })),
+  feedback: Type.Optional(
+    Type.Object(
+      {
+        like: Type.Integer({ minimum: 0 }),
+        love: Type.Integer({ minimum: 0 }),
+        download: Type.Integer({ minimum: 0 }),
+        share: Type.Integer({ minimum: 0 }),
+        delete: Type.Integer({ minimum: 0 }),
+      },
+      { description: "Reactions folded into learning so far." },
+    ),
+  ),
+});
+export type ArtworkStatus = Static<typeof ArtworkStatus>;
+
+export const Artwork = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: ObjectMeta,
+  spec: ArtworkSpec,
+  status: Type.Optional(ArtworkStatus),
+});
+export type Artwork = Static<typeof Artwork>;

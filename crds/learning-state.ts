@@ -1,0 +1,130 @@
+import { Conditions } from "./condition.ts";
+import { cel, NumberMap, ObjectMeta, StringEnum, Type, type Static } from "./schema.ts";
+
+export const FEEDBACK_ACTIONS = ["like", "love", "download", "share", "delete"] as const;
+export type FeedbackAction = (typeof FEEDBACK_ACTIONS)[number];
+
+export const POLICY_ALGORITHMS = ["epsilon-greedy", "thompson"] as const;
+
+const Reward = (value: number, action: string) =>
+  Type.Optional(
+    Type.Number({ minimum: -100, maximum: 100, default: value, description: `Reward for a ${action}.` }),
+  );
+
+export const LearningStateSpec = Type.Object({
+  policy: Type.Optional(
+    Type.Object(
+      {
+        algorithm: Type.Optional(
+          StringEnum(POLICY_ALGORITHMS, {
+            default: "epsilon-greedy",
+            description: "epsilon-greedy or thompson.",
+          }),
+        ),
+        epsilon: Type.Optional(
+          Type.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.15,
+            description: "Share of choices that explore (0-1).",
+          }),
+        ),
+      },
+      { default: {}, description: "How a model is chosen when an Artwork leaves spec.model out." },
+    ),
+  ),
+  rewards: Type.Optional(
+    Type.Object(
+      {
+        like: Reward(1, "like"),
+        love: Reward(2, "love"),
+        download: Reward(1.5, "download"),
+        share: Reward(2, "share"),
+        delete: Reward(-2, "delete"),
+      },
+      {
+        default: {},
+        description: "Reward per reaction.",
+        ...cel({
+          rule: "(has(self.love) ? self.love : 2.0) >= (has(self.like) ? self.like : 1.0) && (!has(self.delete) || self.delete <= 0.0)",
+          message: "spec.rewards: love must reward at least as much as like, and delete must not be positive",
+        }),
+      },
+    ),
+  ),
+  decay: Type.Optional(
+    Type.Object(
+      {
+        halfLifeHours: Type.Optional(
+          Type.Number({
+            minimum: 0.01,
+            maximum: 87600,
+            default: 168,
+            description: "Hours after which a reaction counts half, so drifting taste is followed.",
+            // The OpenAPI minimum truncates an integral value such as 0 to an integer before comparing.
+            ...cel({ rule: "self > 0.0", message: "spec.decay.halfLifeHours must be greater than 0" }),
+          }),
+        ),
+      },
+      { default: {} },
+    ),
+  ),
+});
+export type LearningStateSpec = Static<typeof LearningStateSpec>;
+
+const Stat = Type.Object({
+  count: Type.Number({ minimum: 0 }),
+  mean: Type.Number(),
+  weightedRewardMean: Type.Optional(Type.Number()),
+});
+
+export const Arm = Type.Object({
+  model: Type.String(),
+  mood: Type.String(),
+  pulls: Type.Number({ minimum: 0, description: "Decayed count of rewarded reactions." }),
+  rewardSum: Type.Number({ description: "Decayed sum of rewards." }),
+  mean: Type.Number({ description: "rewardSum / pulls." }),
+  selections: Type.Optional(Type.Integer({ minimum: 0, description: "Artworks that chose this arm." })),
+  updated: Type.Optional(Type.String({ format: "date-time" })),
+});
+export type Arm = Static<typeof Arm>;
+
+export const LearningStateStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  conditions: Type.Optional(Conditions),
+  arms: Type.Optional(Type.Array(Arm, { maxItems: 1024 })),
+  parameters: Type.Optional(
+    Type.Array(
+      Type.Object({
+        model: Type.String(),
+        mood: Type.String(),
+        steps: Stat,
+        guidanceScale: Stat,
+      }),
+      { maxItems: 1024 },
+    ),
+  ),
+  promptPatterns: Type.Optional(
+    Type.Array(
+      Type.Object({ term: Type.String(), score: Type.Number(), count: Type.Number({ minimum: 0 }) }),
+      { maxItems: 200, description: "Prompt words of well-received artworks, best first." },
+    ),
+  ),
+  events: Type.Optional(NumberMap({ description: "Reactions folded, per action, counted exactly once." })),
+  folded: Type.Optional(
+    NumberMap({
+      description: "Per Artwork UID, the highest reaction sequence number folded; makes folding idempotent.",
+    }),
+  ),
+  lastFoldTime: Type.Optional(Type.String({ format: "date-time" })),
+});
+export type LearningStateStatus = Static<typeof LearningStateStatus>;
+
+export const LearningState = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: ObjectMeta,
+  spec: LearningStateSpec,
+  status: Type.Optional(LearningStateStatus),
+});
+export type LearningState = Static<typeof LearningState>;

@@ -1,0 +1,203 @@
+import { Conditions } from "./condition.ts";
+import {
+  cel,
+  Dns1123Label,
+  Dns1123Subdomain,
+  ObjectMeta,
+  ResourceList,
+  StringEnum,
+  StringMap,
+  Type,
+  type Static,
+} from "./schema.ts";
+
+export const MODEL_ROLES = ["generator", "clip", "aesthetic"] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+export const ACCELERATORS = ["cpu", "cuda"] as const;
+export type Accelerator = (typeof ACCELERATORS)[number];
+
+export const MODEL_LOAD_STATES = ["Pending", "Loading", "Warming", "Ready", "Failed"] as const;
+export type ModelLoadState = (typeof MODEL_LOAD_STATES)[number];
+
+export const ModelSource = Type.Object(
+  {
+    builtin: Type.Optional(
+      Type.String({
+        maxLength: 63,
+        description: "A model shipped with Aria, such as aria-painter, aria-clip, aria-aesthetic.",
+      }),
+    ),
+    path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        pattern: "^/",
+        description: "Absolute path in the worker image.",
+      }),
+    ),
+    pvc: Type.Optional(
+      Type.Object({
+        claimName: Dns1123Subdomain({ description: "PersistentVolumeClaim in the pool's namespace." }),
+        subPath: Type.Optional(
+          Type.String({ maxLength: 1024, description: "Folder of the model inside the volume." }),
+        ),
+      }),
+    ),
+    url: Type.Optional(
+      Type.Object({
+        url: Type.String({
+          maxLength: 2048,
+          pattern: "^https?://",
+          description: "HTTP(S) address of a model archive or file.",
+        }),
+        sha256: Type.String({
+          pattern: "^[0-9a-f]{64}$",
+          description: "Expected sha256 of the download, lower-case hex.",
+        }),
+      }),
+    ),
+  },
+  {
+    description: "Where the model comes from: exactly one of builtin, path, pvc, url.",
+    ...cel({
+      rule: "[has(self.builtin), has(self.path), has(self.pvc), has(self.url)].filter(x, x).size() == 1",
+      message: "source must set exactly one of builtin, path, pvc, url",
+    }),
+  },
+);
+export type ModelSource = Static<typeof ModelSource>;
+
+export const PoolModel = Type.Object({
+  name: Dns1123Label({ description: "Name Artworks use in spec.model." }),
+  role: StringEnum(MODEL_ROLES, { description: "generator, clip or aesthetic." }),
+  source: ModelSource,
+});
+export type PoolModel = Static<typeof PoolModel>;
+
+export const Toleration = Type.Object({
+  key: Type.Optional(Type.String({ maxLength: 316 })),
+  operator: Type.Optional(StringEnum(["Exists", "Equal"] as const)),
+  value: Type.Optional(Type.String({ maxLength: 63 })),
+  effect: Type.Optional(StringEnum(["NoSchedule", "PreferNoSchedule", "NoExecute"] as const)),
+  tolerationSeconds: Type.Optional(Type.Integer()),
+});
+
+export const ModelPoolSpec = Type.Object(
+  {
+    models: Type.Array(PoolModel, {
+      minItems: 1,
+      maxItems: 16,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+      description: "Models every worker of the pool loads and keeps warm.",
+      ...cel({
+        rule: "self.exists(m, m.role == 'generator')",
+        message: "spec.models must include at least one model with role generator",
+      }),
+    }),
+    replicas: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: "Worker pods." }),
+    ),
+    minReplicas: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1000, description: "Lower bound for autoscalers." }),
+    ),
+    maxReplicas: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, description: "Upper bound for autoscalers." }),
+    ),
+    accelerator: Type.Optional(StringEnum(ACCELERATORS, { default: "cpu", description: "cpu or cuda." })),
+    image: Type.Optional(
+      Type.String({ maxLength: 1024, description: "Worker image; defaults to the operator's." }),
+    ),
+    imagePullPolicy: Type.Optional(StringEnum(["Always", "IfNotPresent", "Never"] as const)),
+    resources: Type.Optional(
+      Type.Object(
+        { requests: Type.Optional(ResourceList()), limits: Type.Optional(ResourceList()) },
+        {
+          description: "Compute resources of each worker container.",
+        },
+      ),
+    ),
+    nodeSelector: Type.Optional(StringMap({ description: "Node labels worker pods must match." })),
+    tolerations: Type.Optional(Type.Array(Toleration, { maxItems: 32 })),
+    concurrency: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        default: 1,
+        description: "Artworks each worker runs at once.",
+      }),
+    ),
+    warmup: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ default: true })),
+          steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 2 })),
+        },
+        { description: "The run each worker makes before it reports ready." },
+      ),
+    ),
+    learningStateRef: Type.Optional(
+      Type.Object(
+        { name: Dns1123Subdomain() },
+        {
+          description:
+            "LearningState that chooses models for this pool; defaults to one named after the pool.",
+        },
+      ),
+    ),
+  },
+  {
+    ...cel(
+      {
+        rule: "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+        message: "spec.minReplicas must be less than or equal to spec.maxReplicas",
+      },
+      {
+        rule: "self.accelerator != 'cpu' || !has(self.resources) || !has(self.resources.limits) || !('nvidia.com/gpu' in self.resources.limits)",
+        message:
+          "spec.resources.limits requests nvidia.com/gpu but spec.accelerator is cpu; set accelerator: cuda",
+      },
+    ),
+  },
+);
+export type ModelPoolSpec = Static<typeof ModelPoolSpec>;
+
+export const ModelPoolStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  conditions: Type.Optional(Conditions),
+  replicas: Type.Optional(Type.Integer({ minimum: 0, description: "Workers registered with the pool." })),
+  readyReplicas: Type.Optional(
+    Type.Integer({ minimum: 0, description: "Workers with every model loaded and warm." }),
+  ),
+  selector: Type.Optional(
+    Type.String({ description: "Label selector of the worker pods, for the scale subresource." }),
+  ),
+  modelNames: Type.Optional(Type.String({ description: "The pool's models, for printer columns." })),
+  queueDepth: Type.Optional(Type.Integer({ minimum: 0, description: "Artworks waiting for a free worker." })),
+  inFlight: Type.Optional(
+    Type.Integer({ minimum: 0, description: "Artworks running on the pool's workers." }),
+  ),
+  models: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        role: StringEnum(MODEL_ROLES),
+        state: StringEnum(MODEL_LOAD_STATES),
+        readyWorkers: Type.Integer({ minimum: 0 }),
+        message: Type.Optional(Type.String()),
+      }),
+      { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] },
+    ),
+  ),
+});
+export type ModelPoolStatus = Static<typeof ModelPoolStatus>;
+
+export const ModelPool = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: ObjectMeta,
+  spec: ModelPoolSpec,
+  status: Type.Optional(ModelPoolStatus),
+});
+export type ModelPool = Static<typeof ModelPool>;

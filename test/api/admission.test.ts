@@ -1,0 +1,284 @@
+// The API as a user meets it: kubectl against the real kube-apiserver with Aria's CRDs installed.
+import { readdir } from "node:fs/promises";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { createNamespace, kubectl } from "../support/cluster.ts";
+
+let ns: string;
+beforeAll(async () => {
+  ns = await createNamespace("api");
+});
+
+const pool = (spec: Record<string, unknown>) => ({
+  apiVersion: "aria.dev/v1alpha1",
+  kind: "ModelPool",
+  metadata: { name: "bad-pool" },
+  spec: { models: [{ name: "painter", role: "generator", source: { builtin: "aria-painter" } }], ...spec },
+});
+const artwork = (spec: Record<string, unknown>) => ({
+  apiVersion: "aria.dev/v1alpha1",
+  kind: "Artwork",
+  metadata: { name: "bad-art" },
+  spec: { prompt: "a red fox", poolRef: { name: "studio" }, ...spec },
+});
+const learning = (spec: Record<string, unknown>) => ({
+  apiVersion: "aria.dev/v1alpha1",
+  kind: "LearningState",
+  metadata: { name: "bad-ls" },
+  spec,
+});
+
+const withoutPrompt = artwork({});
+delete (withoutPrompt.spec as Record<string, unknown>).prompt;
+
+const invalid: Array<[string, object, string[]]> = [
+  ["Artwork without prompt", withoutPrompt, ["spec.prompt", "Required value"]],
+  ["Artwork with an empty prompt", artwork({ prompt: "" }), ["spec.prompt", "at least 1 chars long"]],
+  [
+    "Artwork with a 2001-character prompt",
+    artwork({ prompt: "x".repeat(2001) }),
+    ["spec.prompt", "Too long", "2000"],
+  ],
+  [
+    "Artwork without poolRef",
+    { ...artwork({}), spec: { prompt: "a fox" } },
+    ["spec.poolRef", "Required value"],
+  ],
+  [
+    "Artwork with an invalid pool name",
+    artwork({ poolRef: { name: "Studio_1" } }),
+    ["spec.poolRef.name", "should match"],
+  ],
+  ["Artwork with 0 steps", artwork({ steps: 0 }), ["spec.steps", "greater than or equal to 1"]],
+  ["Artwork with 151 steps", artwork({ steps: 151 }), ["spec.steps", "less than or equal to 150"]],
+  [
+    "Artwork with guidance 31",
+    artwork({ guidanceScale: 31 }),
+    ["spec.guidanceScale", "less than or equal to 30"],
+  ],
+  ["Artwork with a width not a multiple of 8", artwork({ width: 500 }), ["spec.width", "multiple of 8"]],
+  ["Artwork wider than 2048", artwork({ width: 4096 }), ["spec.width", "less than or equal to 2048"]],
+  [
+    "Artwork over the pixel ceiling",
+    artwork({ width: 2048, height: 2048 }),
+    ["spec.width × spec.height must be at most 2359296 pixels"],
+  ],
+  [
+    "Artwork with 0 variations",
+    artwork({ variations: 0 }),
+    ["spec.variations", "greater than or equal to 1"],
+  ],
+  [
+    "Artwork with 17 variations",
+    artwork({ variations: 17 }),
+    ["spec.variations", "less than or equal to 16"],
+  ],
+  ["Artwork with a negative seed", artwork({ seed: -1 }), ["spec.seed", "greater than or equal to 0"]],
+  [
+    "Artwork with a seed past 2^32-1",
+    artwork({ seed: 4294967296 }),
+    ["spec.seed", "less than or equal to 4294967295"],
+  ],
+  [
+    "Artwork with an unknown scheduler",
+    artwork({ scheduler: "karras" }),
+    ["spec.scheduler", 'Unsupported value: "karras"', '"euler", "euler-ancestral", "ddim", "lcm"'],
+  ],
+  [
+    "Artwork with an unknown mood",
+    artwork({ mood: "angry" }),
+    ["spec.mood", 'Unsupported value: "angry"', '"serene"'],
+  ],
+  ["Artwork with an unknown field", artwork({ colour: "red" }), ['unknown field "spec.colour"']],
+  [
+    "Artwork asking for gif",
+    artwork({ output: { formats: ["gif"] } }),
+    ["spec.output.formats[0]", 'Unsupported value: "gif"', '"png", "webp", "avif", "jpeg", "tiff"'],
+  ],
+  [
+    "Artwork upscaled 8×",
+    artwork({ output: { upscale: 8 } }),
+    ["spec.output.upscale", "less than or equal to 4"],
+  ],
+  [
+    "Artwork with all curation weights 0",
+    artwork({ curation: { weights: { clip: 0, aesthetic: 0, technical: 0 } } }),
+    ["at least one of clip, aesthetic, technical must be greater than 0"],
+  ],
+  [
+    "Artwork with 0 attempts",
+    artwork({ maxAttempts: 0 }),
+    ["spec.maxAttempts", "greater than or equal to 1"],
+  ],
+  [
+    "ModelPool without a generator",
+    pool({ models: [{ name: "clip", role: "clip", source: { builtin: "aria-clip" } }] }),
+    ["spec.models must include at least one model with role generator"],
+  ],
+  [
+    "ModelPool model with two sources",
+    pool({
+      models: [{ name: "p", role: "generator", source: { builtin: "aria-painter", path: "/models/p" } }],
+    }),
+    ["source must set exactly one of builtin, path, pvc, url"],
+  ],
+  [
+    "ModelPool URL source without sha256",
+    pool({
+      models: [{ name: "p", role: "generator", source: { url: { url: "https://example.com/m.tar" } } }],
+    }),
+    ["spec.models[0].source.url.sha256", "Required value"],
+  ],
+  [
+    "ModelPool with an unknown role",
+    pool({ models: [{ name: "p", role: "vae", source: { builtin: "aria-painter" } }] }),
+    ['Unsupported value: "vae"', '"generator", "clip", "aesthetic"'],
+  ],
+  ["ModelPool with no models", pool({ models: [] }), ["spec.models", "at least 1 items"]],
+  [
+    "ModelPool with duplicate model names",
+    pool({
+      models: [
+        { name: "p", role: "generator", source: { builtin: "a" } },
+        { name: "p", role: "clip", source: { builtin: "b" } },
+      ],
+    }),
+    ["spec.models[1]", "Duplicate value"],
+  ],
+  [
+    "ModelPool with minReplicas > maxReplicas",
+    pool({ minReplicas: 5, maxReplicas: 2 }),
+    ["spec.minReplicas must be less than or equal to spec.maxReplicas"],
+  ],
+  [
+    "ModelPool on a tpu",
+    pool({ accelerator: "tpu" }),
+    ["spec.accelerator", 'Unsupported value: "tpu"', '"cpu", "cuda"'],
+  ],
+  [
+    "ModelPool with concurrency 0",
+    pool({ concurrency: 0 }),
+    ["spec.concurrency", "greater than or equal to 1"],
+  ],
+  [
+    "ModelPool asking for a GPU on cpu",
+    pool({ resources: { limits: { "nvidia.com/gpu": 1 } } }),
+    ["set accelerator: cuda"],
+  ],
+  [
+    "LearningState with epsilon 1.5",
+    learning({ policy: { epsilon: 1.5 } }),
+    ["spec.policy.epsilon", "less than or equal to 1"],
+  ],
+  [
+    "LearningState with an unknown algorithm",
+    learning({ policy: { algorithm: "ucb" } }),
+    ['Unsupported value: "ucb"', '"epsilon-greedy", "thompson"'],
+  ],
+  ["LearningState rewarding deletes", learning({ rewards: { delete: 3 } }), ["delete must not be positive"]],
+  [
+    "LearningState with a huge reward",
+    learning({ rewards: { like: 1000 } }),
+    ["spec.rewards.like", "less than or equal to 100"],
+  ],
+  [
+    "LearningState with a zero half-life",
+    learning({ decay: { halfLifeHours: 0 } }),
+    ["spec.decay.halfLifeHours must be greater than 0"],
+  ],
+];
+
+describe("admission", () => {
+  it("accepts every manifest in samples/", async () => {
+    const files = (await readdir("samples")).filter((f) => f.endsWith(".yaml"));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const result = await kubectl(["apply", "-n", ns, "-f", "samples/"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("modelpool.aria.dev/studio created");
+    expect(result.stdout).toContain("artwork.aria.dev/sunrise created");
+  });
+
+  it.each(invalid)("rejects %s with a message naming the problem", async (_name, manifest, messages) => {
+    const result = await kubectl(["apply", "-n", ns, "--dry-run=server", "-f", "-"], stringify(manifest));
+    expect(result.code).not.toBe(0);
+    for (const message of messages) expect(result.stderr).toContain(message);
+  });
+
+  it("fills in defaults a user can rely on", async () => {
+    const result = await kubectl(["get", "art", "sunrise", "-n", ns, "-o", "json"]);
+    const art = JSON.parse(result.stdout);
+    expect(art.spec).toMatchObject({
+      variations: 4,
+      maxAttempts: 3,
+      timeoutSeconds: 900,
+      mood: "serene",
+      retainPolicy: "Delete",
+    });
+    const ls = JSON.parse((await kubectl(["get", "ls", "studio", "-n", ns, "-o", "json"])).stdout);
+    expect(ls.spec.policy).toEqual({ algorithm: "epsilon-greedy", epsilon: 0.15 });
+  });
+
+  it("rejects a change to an Artwork's spec", async () => {
+    const result = await kubectl([
+      "patch",
+      "art",
+      "nocturne",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"spec":{"steps":30}}',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("spec is immutable; create a new Artwork to re-render");
+    const labels = await kubectl(["label", "art", "nocturne", "-n", ns, "team=night"]);
+    expect(labels.code).toBe(0);
+  });
+
+  it("scales a ModelPool with kubectl scale", async () => {
+    const result = await kubectl(["scale", "modelpool", "studio", "-n", ns, "--replicas=3"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("scaled");
+    const pool = JSON.parse((await kubectl(["get", "mp", "studio", "-n", ns, "-o", "json"])).stdout);
+    expect(pool.spec.replicas).toBe(3);
+  });
+
+  it("prints useful columns for kubectl get", async () => {
+    const patch = JSON.stringify({
+      status: {
+        phase: "Generating",
+        model: "aria-painter",
+        progress: { step: 9, totalSteps: 20, variation: 1, variations: 4, percent: 45 },
+      },
+    });
+    const patched = await kubectl([
+      "patch",
+      "art",
+      "sunrise",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      patch,
+    ]);
+    expect(patched.stderr).toBe("");
+    const arts = await kubectl(["get", "art", "-n", ns]);
+    const [header, ...rows] = arts.stdout.trim().split("\n");
+    expect(header?.split(/\s+/)).toEqual(["NAME", "PHASE", "PROGRESS", "MODEL", "SCORE", "AGE"]);
+    expect(
+      rows
+        .find((r) => r.startsWith("sunrise"))
+        ?.split(/\s+/)
+        .slice(0, 4),
+    ).toEqual(["sunrise", "Generating", "45", "aria-painter"]);
+
+    const pools = await kubectl(["get", "mp", "-n", ns]);
+    expect(pools.stdout.split("\n")[0]?.split(/\s+/)).toEqual(["NAME", "READY", "REPLICAS", "MODELS", "AGE"]);
+    const all = await kubectl(["get", "aria", "-n", ns]);
+    expect(all.stdout).toContain("artwork.aria.dev/sunrise");
+    expect(all.stdout).toContain("modelpool.aria.dev/studio");
+    expect(all.stdout).toContain("learningstate.aria.dev/studio");
+  });
+});

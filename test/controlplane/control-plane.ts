@@ -1,0 +1,267 @@
+// A real kube-apiserver and etcd on loopback, the envtest approach: no kubelet, no controller-manager.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:https";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ensureBinaries, type ControlPlaneBinaries } from "./binaries.ts";
+import { makeCertificates } from "./certificates.ts";
+import { installCrds } from "./install-crds.ts";
+
+/** Users the static token file knows; tests use the unprivileged ones to check authorisation. */
+export const LOCAL_USERS = ["admin", "alice", "bob"] as const;
+export type LocalUser = (typeof LOCAL_USERS)[number];
+
+export interface ControlPlaneState {
+  dataDir: string;
+  kubeconfig: string;
+  server: string;
+  binDir: string;
+  kubectl: string;
+  pids: number[];
+  tokens: Record<LocalUser, string>;
+  caCert: string;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  /** Detached processes outlive this one (npm run cluster:up); otherwise they are this process's children. */
+  detached?: boolean;
+  log?: (line: string) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function startProcess(binary: string, args: string[], logFile: string, detached: boolean): ChildProcess {
+  // The log file itself is the child's stdout/stderr, so a detached child holds no pipe to this process.
+  const fd = openSync(logFile, "a");
+  const child = spawn(binary, args, { detached, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  if (detached) child.unref();
+  return child;
+}
+
+/** Resolves once `path` on the apiserver answers 200, or rejects with the log's tail after `timeoutMs`. */
+async function waitHttps(
+  url: string,
+  ca: Buffer,
+  token: string,
+  timeoutMs: number,
+  exited: () => string | undefined,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const why = exited();
+    if (why) throw new Error(why);
+    const status = await new Promise<number>((resolve) => {
+      const req = request(
+        url,
+        { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 2000 },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", () => resolve(0));
+      req.on("timeout", () => req.destroy());
+      req.end();
+    });
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function tail(file: string, lines = 30) {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text.split("\n").slice(-lines).join("\n");
+}
+
+export async function startControlPlane(options: StartOptions): Promise<ControlPlaneState> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const detached = options.detached ?? false;
+  const t0 = Date.now();
+  log("aria: preparing the local control plane (etcd + kube-apiserver)");
+  const bins: ControlPlaneBinaries = await ensureBinaries();
+  const { dataDir } = options;
+  await mkdir(join(dataDir, "pki"), { recursive: true });
+  const certs = await makeCertificates(join(dataDir, "pki"));
+
+  const tokens = Object.fromEntries(LOCAL_USERS.map((u) => [u, randomBytes(24).toString("hex")])) as Record<
+    LocalUser,
+    string
+  >;
+  const tokenFile = join(dataDir, "pki", "tokens.csv");
+  await writeFile(
+    tokenFile,
+    LOCAL_USERS.map((u) => `${tokens[u]},${u},${u}-uid${u === "admin" ? ',"system:masters"' : ""}`).join(
+      "\n",
+    ) + "\n",
+    { mode: 0o600 },
+  );
+
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+  const exits = new Map<string, string>();
+  const watchExit = (name: string, child: ChildProcess, logFile: string) =>
+    child.on("exit", (code, signal) => {
+      void tail(logFile).then((t) =>
+        exits.set(name, `${name} exited (${code ?? signal}) while starting:\n${t}`),
+      );
+    });
+
+  const etcdLog = join(dataDir, "etcd.log");
+  const etcd = startProcess(
+    bins.etcd,
+    [
+      `--data-dir=${join(dataDir, "etcd")}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      // Throwaway data: fsync only slows tests down.
+      "--unsafe-no-fsync",
+      "--log-level=warn",
+    ],
+    etcdLog,
+    detached,
+  );
+  watchExit("etcd", etcd, etcdLog);
+
+  const apiLog = join(dataDir, "kube-apiserver.log");
+  const apiserver = startProcess(
+    bins.kubeApiserver,
+    [
+      `--etcd-servers=${etcdUrl}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${certs.servingCert}`,
+      `--tls-private-key-file=${certs.servingKey}`,
+      `--client-ca-file=${certs.caCert}`,
+      `--token-auth-file=${tokenFile}`,
+      "--authorization-mode=RBAC",
+      "--service-cluster-ip-range=10.0.0.0/24",
+      "--service-account-issuer=https://kubernetes.default.svc",
+      `--service-account-key-file=${certs.serviceAccountPub}`,
+      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+      // No controller-manager runs here to create default service accounts for pods.
+      "--disable-admission-plugins=ServiceAccount",
+      "--allow-privileged=true",
+      `--cert-dir=${join(dataDir, "pki")}`,
+      "--v=1",
+    ],
+    apiLog,
+    detached,
+  );
+  watchExit("kube-apiserver", apiserver, apiLog);
+
+  const server = `https://127.0.0.1:${apiPort}`;
+  const ca = await readFile(certs.caCert);
+  const pids = [etcd.pid, apiserver.pid].filter((p): p is number => typeof p === "number");
+  const kubeconfig = join(dataDir, "kubeconfig");
+  try {
+    await waitHttps(`${server}/readyz`, ca, tokens.admin, 120_000, () => exits.values().next().value);
+    await writeFile(kubeconfig, kubeconfigYaml(server, ca, tokens.admin), { mode: 0o600 });
+    await installCrds(bins.kubectl, kubeconfig);
+  } catch (err) {
+    for (const pid of pids) killQuietly(pid);
+    throw new Error(`${(err as Error).message}\n--- kube-apiserver log ---\n${await tail(apiLog)}`, {
+      cause: err,
+    });
+  }
+  log(`aria: control plane ready at ${server} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+
+  if (!detached) {
+    // Children of this process: they must not outlive it when it is killed.
+    const killAll = () => pids.forEach(killQuietly);
+    process.once("exit", killAll);
+  }
+  return {
+    dataDir,
+    kubeconfig,
+    server,
+    binDir: bins.dir,
+    kubectl: bins.kubectl,
+    pids,
+    tokens,
+    caCert: certs.caCert,
+  };
+}
+
+export function kubeconfigYaml(server: string, ca: Buffer, token: string, user = "admin") {
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: aria-local
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${ca.toString("base64")}
+users:
+- name: ${user}
+  user:
+    token: ${token}
+contexts:
+- name: aria-local
+  context:
+    cluster: aria-local
+    user: ${user}
+    namespace: default
+current-context: aria-local
+`;
+}
+
+function killQuietly(pid: number) {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Stops the processes and waits until they have exited, escalating to SIGKILL after 10 s. */
+export async function stopControlPlane(
+  state: Pick<ControlPlaneState, "pids" | "dataDir">,
+  removeData = true,
+) {
+  // apiserver first, so it does not log etcd connection errors while shutting down.
+  for (const pid of [...state.pids].reverse()) {
+    killQuietly(pid);
+    const deadline = Date.now() + 10_000;
+    while (alive(pid)) {
+      if (Date.now() > deadline) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          break;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (removeData) await rm(state.dataDir, { recursive: true, force: true });
+}
+
+function alive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

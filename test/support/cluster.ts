@@ -1,0 +1,63 @@
+// What integration tests use to reach the shared local control plane.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { inject } from "vitest";
+import { kubeconfigYaml, type LocalUser } from "../controlplane/control-plane.ts";
+import { readFileSync } from "node:fs";
+
+export function controlPlane() {
+  return inject("controlPlane");
+}
+
+export function kubeConfig(user: LocalUser = "admin") {
+  const cp = controlPlane();
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigYaml(cp.server, readFileSync(cp.caCert), cp.tokens[user], user));
+  return kc;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the kubectl built for this apiserver against the local control plane. */
+export function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+  const cp = controlPlane();
+  return new Promise((resolve) => {
+    const child = execFile(
+      cp.kubectl,
+      args,
+      { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** A fresh namespace per test file keeps tests independent on one shared apiserver. */
+export async function createNamespace(prefix: string) {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+export function customObjects(user: LocalUser = "admin") {
+  return kubeConfig(user).makeApiClient(CustomObjectsApi);
+}
+
+export async function writeKubeconfig(dir: string, user: LocalUser) {
+  const cp = controlPlane();
+  const path = join(dir, `kubeconfig-${user}`);
+  await writeFile(path, kubeconfigYaml(cp.server, readFileSync(cp.caCert), cp.tokens[user], user));
+  return path;
+}
