@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { Rng } from "../random/rng.ts";
+import { EulerAncestralScheduler } from "./euler-ancestral.ts";
+
+// Reference values: reference-values.py (numpy transcription of diffusers 0.42.1
+// EulerAncestralDiscreteScheduler), SD 1.5 config, 20 steps, linspace spacing, fixed noise.
+const SD15 = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear", steps_offset: 1 };
+const SAMPLE = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1) * 2);
+const MODEL_OUT = Float32Array.from({ length: 8 }, (_, i) => Math.cos(0.7 * i) * 0.5);
+const NOISE = Float32Array.from({ length: 8 }, (_, i) => 0.3 * (i - 3.5));
+
+/** Hands out NOISE so the step can be compared with values computed outside JavaScript. */
+function fixedNoise(): Rng & { draws: number } {
+  return {
+    draws: 0,
+    randn(n: number) {
+      this.draws++;
+      return NOISE.slice(0, n);
+    },
+    nextUint32: () => 0,
+    uniform: () => 0,
+    normal: () => 0,
+  };
+}
+
+function expectClose(actual: ArrayLike<number>, expected: number[]): void {
+  expected.forEach((e, i) =>
+    expect(Math.abs(actual[i]! - e)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(e))),
+  );
+}
+
+describe("EulerAncestralScheduler", () => {
+  it("adds sigma_up of fresh noise after the Euler step, as diffusers does", () => {
+    const s = new EulerAncestralScheduler(SD15);
+    s.setTimesteps(20);
+    expect(s.initNoiseSigma).toBeCloseTo(14.614646911621094, 5);
+    const rng = fixedNoise();
+    const { prevSample, predOriginal } = s.step(MODEL_OUT, 5, SAMPLE, rng);
+    expect(rng.draws).toBe(1);
+    expectClose(
+      prevSample,
+      [
+        -0.9193971157073975, -0.07411551475524902, -0.6596611738204956, -1.4511008262634277,
+        -1.0101337432861328, 0.8969801068305969, 3.0225844383239746, 3.785531997680664,
+      ],
+    );
+    expectClose(
+      predOriginal,
+      [
+        -0.24975037574768066, 0.3403902053833008, -0.04625418782234192, -0.5378928184509277,
+        -0.09682273864746094, 1.251051664352417, 2.2614965438842773, 1.6182454824447632,
+      ],
+    );
+  });
+
+  it("lands on the denoised estimate at the last step (sigma 0, no noise added)", () => {
+    const s = new EulerAncestralScheduler(SD15);
+    s.setTimesteps(20);
+    const { prevSample, predOriginal } = s.step(MODEL_OUT, 19, SAMPLE, fixedNoise());
+    const expected = [
+      1.6683580875396729, 1.8074405193328857, 0.27976125478744507, -1.5062423944473267, -1.9041074514389038,
+      -0.5451738834381104, 1.3211230039596558, 1.975996494293213,
+    ];
+    expectClose(prevSample, expected);
+    expectClose(predOriginal, expected);
+  });
+});

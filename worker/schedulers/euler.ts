@@ -1,0 +1,99 @@
+import type { Rng } from "../random/rng.ts";
+import {
+  alphasCumprod,
+  interpolate,
+  resolveConfig,
+  spacedTimesteps,
+  trainingSigmas,
+  type ResolvedConfig,
+  type SchedulerConfig,
+} from "./noise-schedule.ts";
+import type { Scheduler, StepResult } from "./scheduler.ts";
+
+/** EulerDiscreteScheduler's constructor defaults in diffusers. */
+export const EULER_DEFAULTS: ResolvedConfig = {
+  numTrainTimesteps: 1000,
+  betaStart: 0.0001,
+  betaEnd: 0.02,
+  betaSchedule: "linear",
+  predictionType: "epsilon",
+  stepsOffset: 0,
+  timestepSpacing: "linspace",
+  setAlphaToOne: true,
+  clipSample: false,
+  clipSampleRange: 1,
+  originalInferenceSteps: 50,
+  timestepScaling: 10,
+};
+
+/** diffusers' EulerDiscreteScheduler (s_churn = 0, linear sigma interpolation, final sigma zero). */
+export class EulerScheduler implements Scheduler {
+  timesteps: number[] = [];
+  /** σ per step plus a trailing 0, as in diffusers. */
+  sigmas: number[] = [];
+  initNoiseSigma = 1;
+  protected readonly config: ResolvedConfig;
+  private readonly trainSigmas: Float64Array;
+
+  constructor(config: SchedulerConfig) {
+    this.config = resolveConfig(config, EULER_DEFAULTS);
+    this.trainSigmas = trainingSigmas(alphasCumprod(this.config));
+  }
+
+  setTimesteps(steps: number): void {
+    this.timesteps = spacedTimesteps(this.config, steps, false);
+    this.sigmas = [...this.timesteps.map((t) => Math.fround(interpolate(t, this.trainSigmas))), 0];
+    const maxSigma = Math.max(...this.sigmas);
+    // "leading" spacing never reaches the last training timestep, so diffusers pads the initial noise to unit variance on top.
+    this.initNoiseSigma =
+      this.config.timestepSpacing === "leading" ? Math.fround(Math.sqrt(maxSigma * maxSigma + 1)) : maxSigma;
+  }
+
+  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
+    const scale = 1 / Math.sqrt(this.sigmaAt(stepIndex) ** 2 + 1);
+    return sample.map((x) => x * scale);
+  }
+
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _rng: Rng): StepResult {
+    const sigma = this.sigmaAt(stepIndex);
+    const predOriginal = this.predictOriginal(modelOutput, sigma, sample);
+    const dt = this.sigmas[stepIndex + 1]! - sigma;
+    const prevSample = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const derivative = (sample[i]! - predOriginal[i]!) / sigma;
+      prevSample[i] = sample[i]! + derivative * dt;
+    }
+    return { prevSample, predOriginal };
+  }
+
+  protected sigmaAt(stepIndex: number): number {
+    if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= this.timesteps.length) {
+      throw new RangeError(
+        `step index ${stepIndex} is outside 0…${this.timesteps.length - 1}; call setTimesteps first`,
+      );
+    }
+    return this.sigmas[stepIndex]!;
+  }
+
+  /** x₀ estimate in the σ-parameterisation (Karras et al. 2022, table 1). */
+  protected predictOriginal(modelOutput: Float32Array, sigma: number, sample: Float32Array): Float32Array {
+    checkShapes(modelOutput, sample);
+    switch (this.config.predictionType) {
+      case "epsilon":
+        return sample.map((x, i) => x - sigma * modelOutput[i]!);
+      case "v_prediction": {
+        const cOut = -sigma / Math.sqrt(sigma * sigma + 1);
+        const cSkip = 1 / (sigma * sigma + 1);
+        return sample.map((x, i) => modelOutput[i]! * cOut + x * cSkip);
+      }
+      case "sample":
+        return Float32Array.from(modelOutput);
+    }
+  }
+}
+
+export function checkShapes(modelOutput: Float32Array, sample: Float32Array): void {
+  if (modelOutput.length !== sample.length) {
+    throw new RangeError(`model output has ${modelOutput.length} values but the latent has ${sample.length}`);
+  }
+}

@@ -1,0 +1,82 @@
+import sharp, { type Sharp } from "sharp";
+import { OUTPUT_FORMATS, type OutputFormat } from "../../crds/artwork.ts";
+import { assertRgbImage, type RgbImage } from "../curation/rgb-image.ts";
+import { embedPngText, formatA1111Parameters, type GenerationParameters } from "./png-parameters.ts";
+
+export interface EncodedImage {
+  format: OutputFormat;
+  data: Buffer;
+  width: number;
+  height: number;
+  /** Content-Type for serving it. */
+  mediaType: string;
+}
+
+export interface EncodeOptions {
+  /** spec.output.formats. */
+  formats: readonly OutputFormat[];
+  /** spec.output.upscale: integer factor 1–4. */
+  upscale?: number;
+  parameters: GenerationParameters;
+  /** Extra facts for the PNG's `aria` chunk (artwork name, scores, …). */
+  aria?: Record<string, unknown>;
+}
+
+const MEDIA_TYPES: Record<OutputFormat, string> = {
+  png: "image/png",
+  webp: "image/webp",
+  avif: "image/avif",
+  jpeg: "image/jpeg",
+  tiff: "image/tiff",
+};
+
+// Quality settings pick "visually lossless" for the lossy formats: these are finished artworks,
+// not thumbnails. TIFF is for archiving, so it stays lossless.
+const ENCODERS: Record<OutputFormat, (s: Sharp) => Sharp> = {
+  png: (s) => s.png({ compressionLevel: 9 }),
+  webp: (s) => s.webp({ quality: 90 }),
+  avif: (s) => s.avif({ quality: 70 }),
+  jpeg: (s) => s.jpeg({ quality: 92, chromaSubsampling: "4:4:4" }),
+  tiff: (s) => s.tiff({ compression: "deflate" }),
+};
+
+/**
+ * Encodes the selected image in each requested format, upscaled with Lanczos-3. Deterministic:
+ * the same pixels and parameters give byte-identical files (so content-addressed storage dedupes).
+ */
+export async function encodeOutputs(image: RgbImage, options: EncodeOptions): Promise<EncodedImage[]> {
+  assertRgbImage(image);
+  const upscale = options.upscale ?? 1;
+  if (!Number.isInteger(upscale) || upscale < 1 || upscale > 4) {
+    throw new RangeError(`spec.output.upscale must be an integer from 1 to 4, got ${upscale}`);
+  }
+  for (const format of options.formats) {
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+      throw new RangeError(
+        `spec.output.formats: ${JSON.stringify(format)} is not one of ${OUTPUT_FORMATS.join(", ")}`,
+      );
+    }
+  }
+  const width = image.width * upscale;
+  const height = image.height * upscale;
+  const raw = { width: image.width, height: image.height, channels: 3 as const };
+  const pixels =
+    upscale === 1
+      ? Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength)
+      : await sharp(image.data, { raw })
+          .resize(width, height, { kernel: "lanczos3", fit: "fill" })
+          .raw()
+          .toBuffer();
+  const source = () => sharp(pixels, { raw: { width, height, channels: 3 } });
+  const text = {
+    parameters: formatA1111Parameters(options.parameters),
+    aria: JSON.stringify({ ...options.aria, ...options.parameters, upscale }),
+  };
+  return Promise.all(
+    [...new Set(options.formats)].map(async (format) => {
+      const encoded: Buffer = await ENCODERS[format](source()).toBuffer();
+      const data = format === "png" ? embedPngText(encoded, text) : encoded;
+      return { format, data, width, height, mediaType: MEDIA_TYPES[format] };
+    }),
+  );
+}

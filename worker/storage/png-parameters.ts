@@ -1,0 +1,119 @@
+import extractChunks from "png-chunks-extract";
+import encodeChunks from "png-chunks-encode";
+import text from "png-chunk-text";
+import type { SchedulerName } from "../../crds/artwork.ts";
+
+/** How an image was made, as written into its PNG so tools (and people) can reproduce it. */
+export interface GenerationParameters {
+  prompt: string;
+  negativePrompt?: string;
+  steps: number;
+  scheduler: SchedulerName;
+  guidanceScale: number;
+  seed: number;
+  width: number;
+  height: number;
+  model: string;
+}
+
+/** AUTOMATIC1111's sampler names, which PNG-info readers (A1111, ComfyUI, Civitai) recognise. */
+const SAMPLER_NAMES: Record<SchedulerName, string> = {
+  euler: "Euler",
+  "euler-ancestral": "Euler a",
+  ddim: "DDIM",
+  lcm: "LCM",
+};
+
+/** The `parameters` text in AUTOMATIC1111's layout: prompt, optional negative prompt, settings line. */
+export function formatA1111Parameters(p: GenerationParameters): string {
+  const lines = [p.prompt];
+  // A1111 leaves the line out when there is no negative prompt; readers treat its absence as empty.
+  if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
+  lines.push(
+    [
+      `Steps: ${p.steps}`,
+      `Sampler: ${SAMPLER_NAMES[p.scheduler]}`,
+      `CFG scale: ${p.guidanceScale}`,
+      `Seed: ${p.seed}`,
+      `Size: ${p.width}x${p.height}`,
+      `Model: ${p.model}`,
+    ].join(", "),
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Adds `parameters` (A1111 text) and `aria` (JSON) text chunks right after IHDR, where readers that
+ * stop at the first IDAT still find them. Text that is not Latin-1 (most non-English prompts) goes
+ * into an iTXt chunk, which carries UTF-8, as PIL and A1111 do; tEXt cannot hold it.
+ */
+export function embedPngText(png: Buffer, entries: Record<string, string>): Buffer {
+  const chunks = extractChunks(png).filter((c) => !(isTextChunk(c.name) && textKeyword(c.data) in entries));
+  const textChunks = Object.entries(entries).map(([keyword, value]) => encodeTextChunk(keyword, value));
+  const ihdr = chunks.findIndex((c) => c.name === "IHDR");
+  chunks.splice(ihdr + 1, 0, ...textChunks);
+  return Buffer.from(encodeChunks(chunks));
+}
+
+/** What a PNG says about how it was made. */
+export interface PngParameters {
+  parameters: string | undefined;
+  aria: Record<string, unknown> | undefined;
+}
+
+export function readPngParameters(png: Buffer): PngParameters {
+  const found: Record<string, string> = {};
+  for (const chunk of extractChunks(png)) {
+    if (chunk.name === "tEXt") {
+      const { keyword, text: value } = text.decode(chunk.data);
+      found[keyword] = value;
+    } else if (chunk.name === "iTXt") {
+      const decoded = decodeITxt(chunk.data);
+      if (decoded) found[decoded.keyword] = decoded.value;
+    }
+  }
+  return {
+    parameters: found.parameters,
+    aria: found.aria === undefined ? undefined : (JSON.parse(found.aria) as Record<string, unknown>),
+  };
+}
+
+function isTextChunk(name: string): boolean {
+  return name === "tEXt" || name === "iTXt" || name === "zTXt";
+}
+
+function textKeyword(data: Uint8Array): string {
+  const end = data.indexOf(0);
+  return Buffer.from(data.subarray(0, end < 0 ? data.length : end)).toString("latin1");
+}
+
+function encodeTextChunk(keyword: string, value: string): { name: string; data: Uint8Array } {
+  // png-chunk-text rejects NUL, which cannot appear in tEXt or iTXt text either.
+  if (isLatin1WithoutNul(value)) return text.encode(keyword, value);
+  // iTXt: keyword NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL, UTF-8 text.
+  const data = Buffer.concat([
+    Buffer.from(keyword, "latin1"),
+    Buffer.from([0, 0, 0, 0, 0]),
+    Buffer.from(value.replace(/\0/g, ""), "utf8"),
+  ]);
+  return { name: "iTXt", data };
+}
+
+function isLatin1WithoutNul(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0 || code > 0xff) return false;
+  }
+  return true;
+}
+
+function decodeITxt(data: Uint8Array): { keyword: string; value: string } | undefined {
+  const buf = Buffer.from(data);
+  const keywordEnd = buf.indexOf(0);
+  // Compressed iTXt is never written here; anything else Aria did not write is skipped.
+  if (keywordEnd < 0 || buf[keywordEnd + 1] !== 0) return undefined;
+  const languageEnd = buf.indexOf(0, keywordEnd + 3);
+  const translatedEnd = buf.indexOf(0, languageEnd + 1);
+  if (languageEnd < 0 || translatedEnd < 0) return undefined;
+  return { keyword: buf.toString("latin1", 0, keywordEnd), value: buf.toString("utf8", translatedEnd + 1) };
+}
