@@ -1,0 +1,179 @@
+// Ties informers to a work queue and a level-triggered reconcile function, with controller-runtime's
+// result semantics: an error requeues with per-key exponential backoff, a TerminalError is reported
+// and dropped, requeueAfterMs schedules a later look, success resets the key's backoff.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import type { Informer } from "./informer.ts";
+import type { Logger } from "./logger.ts";
+import { isConflict } from "./kube-errors.ts";
+import { controllerMetrics } from "./metrics.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+export interface ObjectKey {
+  /** "" for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+}
+
+export interface ReconcileResult {
+  /** Look again after this long even if nothing changes (e.g. to time out a stuck artwork). */
+  requeueAfterMs?: number;
+  /** Look again soon, with the key's backoff, without counting it as an error. */
+  requeue?: boolean;
+}
+
+export type Reconcile = (key: ObjectKey) => Promise<ReconcileResult | void>;
+
+/** An error that retrying cannot fix (invalid spec, missing permission); logged, never retried. */
+export class TerminalError extends Error {
+  override name = "TerminalError";
+}
+
+export interface ControllerOptions {
+  name: string;
+  reconcile: Reconcile;
+  /** Reconciles that may run at once; one key never runs twice concurrently. Default 1. */
+  concurrency?: number;
+  logger: Logger;
+  registry: Registry;
+  /** Log field naming the reconciled object, e.g. "artwork" → { artwork: "ns/name" }. Default: name. */
+  kind?: string;
+  /** Backoff for failed keys (default 5 ms doubling to 1000 s, as client-go). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export function keyToString(key: ObjectKey): string {
+  return key.namespace ? `${key.namespace}/${key.name}` : key.name;
+}
+
+export function keyFromString(key: string): ObjectKey {
+  const slash = key.indexOf("/");
+  return slash < 0
+    ? { namespace: "", name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function keyOf(obj: KubernetesObject): ObjectKey {
+  return { namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" };
+}
+
+type MapFn<O> = (obj: O) => ObjectKey | ObjectKey[] | undefined;
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  private readonly options: ControllerOptions;
+  private readonly log: Logger;
+  private readonly logField: string;
+  private readonly metrics: ReturnType<typeof controllerMetrics>;
+  private readonly sources: Array<{ start: () => Promise<void>; detach: () => void }> = [];
+  private readonly counts = new Map<string, number>();
+  private running: Promise<void> | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.logField = (options.kind ?? options.name).toLowerCase();
+    this.log = options.logger.child({ controller: options.name });
+    this.metrics = controllerMetrics(options.registry);
+    this.queue = new WorkQueue({
+      name: options.name,
+      registry: options.registry,
+      baseDelayMs: options.baseDelayMs,
+      maxDelayMs: options.maxDelayMs,
+    });
+  }
+
+  /**
+   * Enqueues keys for every add, update and delete the informer sees. Without mapFn the event's own
+   * object is the key; with it, related objects (owned Deployments, bound workers) map to the keys
+   * of the reconciled kind.
+   */
+  watch<O extends KubernetesObject>(informer: Informer<O>, mapFn?: MapFn<O>): void {
+    const handler = (obj: O) => {
+      const mapped = mapFn ? mapFn(obj) : keyOf(obj);
+      if (!mapped) return;
+      for (const key of Array.isArray(mapped) ? mapped : [mapped]) this.enqueue(key);
+    };
+    informer.on("add", handler);
+    informer.on("update", handler);
+    informer.on("delete", handler);
+    const detach = () => {
+      informer.off("add", handler);
+      informer.off("update", handler);
+      informer.off("delete", handler);
+    };
+    this.sources.push({ start: () => informer.start(), detach });
+  }
+
+  enqueue(key: ObjectKey): void {
+    this.queue.add(keyToString(key));
+  }
+
+  /**
+   * Starts the watched informers (idempotent, so informers may be shared), waits for their caches to
+   * sync so the first reconciles read a complete cache, then starts the workers.
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await Promise.all(this.sources.map(({ start }) => start()));
+    const concurrency = this.options.concurrency ?? 1;
+    this.running = this.queue.run((key) => this.process(key), concurrency);
+    this.log.info({ concurrency }, "controller started");
+  }
+
+  /** Stops taking events and waits for in-flight reconciles; informers are left to their owner. */
+  async stop(): Promise<void> {
+    for (const { detach } of this.sources) detach();
+    this.queue.shutDown();
+    await this.running;
+    this.log.info("controller stopped");
+  }
+
+  /** How many times key has been reconciled, for tests and benchmarks that bound reconcile churn. */
+  reconcileCount(key: ObjectKey): number {
+    return this.counts.get(keyToString(key)) ?? 0;
+  }
+
+  private async process(key: string) {
+    const labels = { controller: this.name };
+    const fields = { [this.logField]: key };
+    const started = performance.now();
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.metrics.activeWorkers.inc(labels);
+    try {
+      const result = await this.options.reconcile(keyFromString(key));
+      if (result?.requeueAfterMs && result.requeueAfterMs > 0) {
+        this.queue.forget(key);
+        this.queue.addAfter(key, result.requeueAfterMs);
+        this.metrics.reconcileTotal.inc({ ...labels, result: "requeue_after" });
+      } else if (result?.requeue) {
+        this.queue.addRateLimited(key);
+        this.metrics.reconcileTotal.inc({ ...labels, result: "requeue" });
+      } else {
+        this.queue.forget(key);
+        this.metrics.reconcileTotal.inc({ ...labels, result: "success" });
+      }
+      this.log.debug({ ...fields, durationMs: Math.round(performance.now() - started) }, "reconciled");
+    } catch (err) {
+      this.metrics.reconcileTotal.inc({ ...labels, result: "error" });
+      this.metrics.reconcileErrors.inc(labels);
+      if (err instanceof TerminalError) {
+        this.queue.forget(key);
+        this.metrics.terminalErrors.inc(labels);
+        this.log.error({ ...fields, err }, "reconcile failed terminally; not retried");
+      } else {
+        const delayMs = this.queue.nextBackoffMs(key);
+        this.queue.addRateLimited(key);
+        // A conflict only means the cache was behind a concurrent write: routine, retried shortly.
+        if (isConflict(err))
+          this.log.debug({ ...fields, delayMs }, "reconcile hit a write conflict; requeued");
+        else this.log.error({ ...fields, err, delayMs }, "reconcile failed; requeued with backoff");
+      }
+    } finally {
+      this.metrics.activeWorkers.dec(labels);
+      this.metrics.reconcileTime.observe(labels, (performance.now() - started) / 1000);
+    }
+  }
+}

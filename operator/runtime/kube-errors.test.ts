@@ -1,0 +1,48 @@
+import { ApiException } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { isConflict, isGone, isNotFound, retryOnConflict, statusCode } from "./kube-errors.ts";
+
+const apiError = (code: number) => new ApiException(code, `HTTP-Code: ${code}`, "{}", {});
+
+describe("kube-errors", () => {
+  it("reads the status from ApiException, Watch errors and watch ERROR events", () => {
+    expect(statusCode(apiError(404))).toBe(404);
+    expect(isNotFound(apiError(404))).toBe(true);
+    expect(isConflict(apiError(409))).toBe(true);
+    expect(isGone(Object.assign(new Error("Gone"), { statusCode: 410 }))).toBe(true);
+    expect(isGone({ kind: "Status", code: 410, reason: "Expired" })).toBe(true);
+    expect(statusCode({ body: '{"kind":"Status","code":422}' })).toBe(422);
+    expect(statusCode(new Error("socket hang up"))).toBeUndefined();
+    expect(isConflict(undefined)).toBe(false);
+  });
+
+  it("retries a write that conflicts, then returns its result", async () => {
+    let calls = 0;
+    const result = await retryOnConflict(async () => {
+      if (++calls < 3) throw apiError(409);
+      return "written";
+    });
+    expect(result).toBe("written");
+    expect(calls).toBe(3);
+  });
+
+  it("gives up after the given attempts and rethrows other errors at once", async () => {
+    let calls = 0;
+    await expect(
+      retryOnConflict(async () => {
+        calls++;
+        throw apiError(409);
+      }, 3),
+    ).rejects.toMatchObject({ code: 409 });
+    expect(calls).toBe(3);
+
+    calls = 0;
+    await expect(
+      retryOnConflict(async () => {
+        calls++;
+        throw apiError(403);
+      }),
+    ).rejects.toMatchObject({ code: 403 });
+    expect(calls).toBe(1);
+  });
+});

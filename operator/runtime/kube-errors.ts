@@ -1,0 +1,44 @@
+// client-node 1.4 throws ApiException (`code`, `body`); its Watch reports `statusCode`; watch ERROR
+// events carry a metav1.Status (`code`). These helpers read all three so callers need not care.
+
+/** The HTTP status of a Kubernetes API failure, or undefined when the error is not one. */
+export function statusCode(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown };
+  if (typeof e.code === "number") return e.code;
+  if (typeof e.statusCode === "number") return e.statusCode;
+  const body = typeof e.body === "string" ? parseJson(e.body) : e.body;
+  if (typeof body === "object" && body !== null) {
+    const code = (body as { code?: unknown }).code;
+    if (typeof code === "number") return code;
+  }
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export const isConflict = (err: unknown) => statusCode(err) === 409;
+export const isNotFound = (err: unknown) => statusCode(err) === 404;
+/** 410 Gone: the resourceVersion a watch or list continued from has been compacted away. */
+export const isGone = (err: unknown) => statusCode(err) === 410;
+
+/**
+ * Runs fn again while it fails with 409 Conflict (client-go's retry.RetryOnConflict): fn must re-read
+ * the object each time so the retry writes against the current resourceVersion.
+ */
+export async function retryOnConflict<R>(fn: () => Promise<R>, attempts = 5): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConflict(err) || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** (attempt - 1)));
+    }
+  }
+}
