@@ -84,7 +84,6 @@ export const Arm = Type.Object({
   pulls: Type.Number({ minimum: 0, description: "Decayed count of rewarded reactions." }),
   rewardSum: Type.Number({ description: "Decayed sum of rewards." }),
   mean: Type.Number({ description: "rewardSum / pulls." }),
-  selections: Type.Optional(Type.Integer({ minimum: 0, description: "Artworks that chose this arm." })),
   updated: Type.Optional(Type.String({ format: "date-time" })),
 });
 export type Arm = Static<typeof Arm>;

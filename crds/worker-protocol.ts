@@ -1,0 +1,59 @@
+// The contract between the operator and worker processes (see docs/worker-protocol.md).
+import type { ModelLoadState, ModelRole } from "./model-pool.ts";
+
+/** Label on Artworks naming the worker an attempt is bound to; workers watch with this selector. */
+export const WORKER_LABEL = "aria.dev/worker";
+/** Label on worker Leases and pods naming their pool. */
+export const POOL_LABEL = "aria.dev/pool";
+/** Label on worker Leases, so the operator can list them apart from its own election Lease. */
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+export const WORKER_COMPONENT = "aria-worker";
+/** Annotation on a worker Lease carrying WorkerReport as JSON. */
+export const WORKER_REPORT_ANNOTATION = "aria.dev/worker-report";
+/** Finalizer on Artworks: stored images are deleted and the delete reaction is folded first. */
+export const ARTWORK_FINALIZER = "aria.dev/finalizer";
+/** A person's reaction, set with `kubectl annotate artwork NAME aria.dev/feedback=love`. */
+export const FEEDBACK_ANNOTATION = "aria.dev/feedback";
+/** Reactions already taken from FEEDBACK_ANNOTATION, numbered, as JSON FeedbackLog. */
+export const FEEDBACK_LOG_ANNOTATION = "aria.dev/feedback-log";
+
+/** Where a worker pod finds a model whose source is a PVC: MODELS_MOUNT/<model name>. */
+export const MODELS_MOUNT = "/var/lib/aria/models";
+
+export const WORKER_LEASE_DURATION_SECONDS = 15;
+export const WORKER_HEARTBEAT_MS = 5_000;
+
+export function workerLeaseName(pool: string, workerId: string) {
+  return `aria-worker-${pool}-${workerId}`.slice(0, 253);
+}
+
+export interface WorkerModelReport {
+  name: string;
+  role: ModelRole;
+  state: ModelLoadState;
+  message?: string;
+}
+
+/** What a worker tells the operator through its heartbeat Lease. */
+export interface WorkerReport {
+  pool: string;
+  /** True once every model is loaded and warm and storage is writable. */
+  ready: boolean;
+  reason?: string;
+  message?: string;
+  models: WorkerModelReport[];
+  capacity: number;
+  /** `namespace/name#attempt` of every Artwork the worker is running. */
+  inFlight: string[];
+  accelerator: "cpu" | "cuda";
+  /** Where the worker's HTTP server (metrics, preview stream) listens. */
+  endpoint?: string;
+  draining?: boolean;
+}
+
+export interface FeedbackLogEntry {
+  seq: number;
+  action: string;
+  time: string;
+  source?: string;
+}

@@ -1,0 +1,154 @@
+// Flags and environment variables, each with a default and listed in --help.
+import { parseArgs } from "node:util";
+
+export interface OperatorConfig {
+  namespace: string | undefined;
+  metricsPort: number;
+  bindAddress: string;
+  logLevel: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  storageDir: string;
+  workerImage: string;
+  imagesClaim: string;
+  concurrency: number;
+}
+
+const OPTIONS = {
+  namespace: {
+    env: "ARIA_NAMESPACE",
+    default: "",
+    help: "Only watch this namespace (default: all namespaces)",
+  },
+  port: {
+    env: "ARIA_PORT",
+    default: "8080",
+    help: "Port for /metrics, /healthz, /readyz and the feedback API",
+  },
+  "bind-address": {
+    env: "ARIA_BIND_ADDRESS",
+    default: "0.0.0.0",
+    help: "Address the HTTP server listens on",
+  },
+  "log-level": { env: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn or error" },
+  "leader-elect": {
+    env: "ARIA_LEADER_ELECT",
+    default: "true",
+    help: "Elect a leader so only one replica acts",
+  },
+  "leader-election-namespace": {
+    env: "ARIA_LEADER_ELECTION_NAMESPACE",
+    default: "",
+    help: "Namespace of the election Lease (default: --namespace, the pod's namespace, or default)",
+  },
+  "leader-election-id": {
+    env: "ARIA_LEADER_ELECTION_ID",
+    default: "aria-operator",
+    help: "Name of the election Lease",
+  },
+  "leader-election-lease-duration": {
+    env: "ARIA_LEASE_DURATION_SECONDS",
+    default: "15",
+    help: "Seconds a standby waits for a silent leader",
+  },
+  "leader-election-renew-deadline": {
+    env: "ARIA_RENEW_DEADLINE_SECONDS",
+    default: "10",
+    help: "Seconds the leader may fail to renew before it steps down",
+  },
+  "leader-election-retry-period": {
+    env: "ARIA_RETRY_PERIOD_SECONDS",
+    default: "2",
+    help: "Seconds between election attempts",
+  },
+  identity: {
+    env: "POD_NAME",
+    default: "",
+    help: "This replica's identity in the election (default: hostname-pid)",
+  },
+  "storage-dir": {
+    env: "ARIA_STORAGE_DIR",
+    default: ".aria/images",
+    help: "Directory the workers store images in (shared volume); used to delete images with their Artwork",
+  },
+  "worker-image": {
+    env: "ARIA_WORKER_IMAGE",
+    default: "ghcr.io/aria-dev/aria:0.1.0",
+    help: "Default worker image of pools",
+  },
+  "images-claim": {
+    env: "ARIA_IMAGES_CLAIM",
+    default: "aria-images",
+    help: "PersistentVolumeClaim workers store images on",
+  },
+  concurrency: { env: "ARIA_CONCURRENCY", default: "4", help: "Artworks reconciled at once" },
+} as const;
+
+type Name = keyof typeof OPTIONS;
+
+export function usage(program: string) {
+  const lines = Object.entries(OPTIONS).map(
+    ([name, o]) => `  --${name.padEnd(28)} ${o.help} [env ${o.env}, default ${JSON.stringify(o.default)}]`,
+  );
+  return `Usage: ${program} [flags]\n\nFlags:\n${lines.join("\n")}\n  --help                         Show this help`;
+}
+
+export function parseConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  hostname: string,
+): OperatorConfig | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: "string" as const }])),
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const get = (name: Name) =>
+    ((values as Record<string, unknown>)[name] as string | undefined) ??
+    env[OPTIONS[name].env] ??
+    OPTIONS[name].default;
+  const int = (name: Name) => {
+    const n = Number(get(name));
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`--${name} must be a whole number, got "${get(name)}"`);
+    return n;
+  };
+  const bool = (name: Name) => {
+    const v = get(name).toLowerCase();
+    if (v !== "true" && v !== "false") throw new Error(`--${name} must be true or false, got "${get(name)}"`);
+    return v === "true";
+  };
+  const seconds = (name: Name) => {
+    const n = Number(get(name));
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`--${name} must be a positive number of seconds, got "${get(name)}"`);
+    return n * 1000;
+  };
+  const namespace = get("namespace") || undefined;
+  return {
+    namespace,
+    metricsPort: int("port"),
+    bindAddress: get("bind-address"),
+    logLevel: get("log-level"),
+    leaderElect: bool("leader-elect"),
+    leaderElectionNamespace: get("leader-election-namespace") || namespace || env.POD_NAMESPACE || "default",
+    leaderElectionId: get("leader-election-id"),
+    leaseDurationMs: seconds("leader-election-lease-duration"),
+    renewDeadlineMs: seconds("leader-election-renew-deadline"),
+    retryPeriodMs: seconds("leader-election-retry-period"),
+    identity: get("identity") || `${hostname}-${process.pid}`,
+    storageDir: get("storage-dir"),
+    workerImage: get("worker-image"),
+    imagesClaim: get("images-claim"),
+    concurrency: Math.max(1, int("concurrency")),
+  };
+}

@@ -1,0 +1,129 @@
+// Folds the reactions of a LearningState's Artworks into its status. The fold and the record of
+// what was folded (status.folded, per Artwork UID) land in one optimistic write, so a reaction
+// counts exactly once across restarts and concurrent writers.
+import type { Artwork } from "../../crds/artwork.ts";
+import { API_VERSION, LEARNING_STATE } from "../../crds/api.ts";
+import { rfc3339 } from "../../crds/condition.ts";
+import type { LearningState, LearningStateStatus } from "../../crds/learning-state.ts";
+import { learningStateName, type OperatorContext } from "../context.ts";
+import { foldReactions, type ArtworkReactions } from "../learning/feedback-fold.ts";
+import type { ObjectKey } from "../runtime/controller.ts";
+import { isConflict } from "../runtime/kube-errors.ts";
+import { feedbackLog } from "./artwork-controller.ts";
+
+export class LearningFolder {
+  constructor(private readonly ctx: OperatorContext) {}
+
+  async reconcile(key: ObjectKey): Promise<void> {
+    const ls = this.ctx.caches.learning.get(key.namespace, key.name);
+    if (!ls) return this.create(key);
+    const pools = new Set(
+      this.ctx.caches.pools
+        .list(key.namespace)
+        .filter((p) => learningStateName(p) === key.name)
+        .map((p) => p.metadata.name),
+    );
+    const artworks = this.ctx.caches.artworks
+      .list(key.namespace)
+      .filter((a) => pools.has(a.spec.poolRef.name));
+    const reactions = artworks.flatMap((a) => toReactions(a) ?? []);
+    const now = new Date();
+    const { status, folded } = foldReactions(ls.spec, ls.status ?? {}, reactions, now);
+
+    // Forget Artworks that are gone: their UIDs never come back, so their reactions cannot recur.
+    const live = new Set(artworks.map((a) => a.metadata.uid));
+    const prune: Record<string, null> = {};
+    for (const uid of Object.keys(status.folded ?? {})) if (!live.has(uid)) prune[uid] = null;
+    const pruned = Object.keys(prune).length;
+    if (folded === 0 && pruned === 0 && ls.status?.observedGeneration === ls.metadata.generation) return;
+
+    const patch: LearningStateStatus = {
+      ...status,
+      folded: { ...status.folded, ...prune } as Record<string, number>,
+      observedGeneration: ls.metadata.generation,
+      conditions: [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "Folded",
+          message: `${Object.values(status.events ?? {}).reduce((a, b) => a + b, 0)} reactions folded`,
+          lastTransitionTime:
+            ls.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True")
+              ?.lastTransitionTime ?? rfc3339(now),
+          observedGeneration: ls.metadata.generation,
+        },
+      ],
+    };
+    // A conflict throws and the key is retried against the fresh cache; nothing is counted twice.
+    await this.ctx.client.patchStatus(
+      LEARNING_STATE,
+      key.namespace,
+      key.name,
+      patch,
+      ls.metadata.resourceVersion,
+    );
+
+    const before = ls.status?.events ?? {};
+    for (const [action, n] of Object.entries(status.events ?? {})) {
+      const delta = n - (before[action] ?? 0);
+      if (delta > 0) this.ctx.metrics.feedback.inc({ action }, delta);
+    }
+    for (const arm of status.arms ?? []) {
+      this.ctx.metrics.learningScore.set(
+        { learningstate: key.name, model: arm.model, mood: arm.mood },
+        arm.mean,
+      );
+      this.ctx.metrics.learningSamples.set(
+        { learningstate: key.name, model: arm.model, mood: arm.mood },
+        arm.pulls,
+      );
+    }
+    if (folded > 0) {
+      this.ctx.events.record(ls, "Normal", "Folded", `folded ${folded} reaction(s)`);
+      this.ctx.log.info(
+        { learningstate: `${key.namespace}/${key.name}`, folded, pruned },
+        "folded reactions",
+      );
+    }
+  }
+
+  /**
+   * Reactions arrived for a pool whose LearningState nobody created: make one with the defaults
+   * (created only now, so a user's own LearningState applied with the pool never races it).
+   */
+  private async create(key: ObjectKey) {
+    try {
+      await this.ctx.client.create<LearningState>(LEARNING_STATE, key.namespace, {
+        apiVersion: API_VERSION,
+        kind: "LearningState",
+        metadata: {
+          name: key.name,
+          namespace: key.namespace,
+          labels: { "app.kubernetes.io/managed-by": "aria-operator" },
+        },
+        spec: {},
+      });
+      this.ctx.log.info(
+        { learningstate: `${key.namespace}/${key.name}` },
+        "created learning state with default policy",
+      );
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+}
+
+function toReactions(art: Artwork): ArtworkReactions | undefined {
+  const log = feedbackLog(art);
+  const model = art.status?.model;
+  if (log.length === 0 || !model || !art.metadata.uid) return undefined;
+  return {
+    uid: art.metadata.uid,
+    model,
+    mood: art.spec.mood ?? "neutral",
+    prompt: art.spec.prompt,
+    steps: art.status?.steps ?? art.spec.steps,
+    guidanceScale: art.status?.guidanceScale ?? art.spec.guidanceScale,
+    log,
+  };
+}

@@ -1,0 +1,204 @@
+// The Kubernetes objects a ModelPool owns, computed from its spec (pure, so it is unit-tested).
+import { createHash } from "node:crypto";
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import { API_VERSION } from "../../crds/api.ts";
+import type { ModelPool } from "../../crds/model-pool.ts";
+import { COMPONENT_LABEL, MODELS_MOUNT, POOL_LABEL, WORKER_COMPONENT } from "../../crds/worker-protocol.ts";
+import type { OperatorConfig } from "../config.ts";
+
+export const WORKER_PORT = 8080;
+export const IMAGES_MOUNT = "/var/lib/aria/images";
+export const SPEC_HASH_ANNOTATION = "aria.dev/spec-hash";
+/** Shared by every pool of a namespace, so not owned by any one pool. */
+export const WORKER_SERVICE_ACCOUNT = "aria-worker";
+
+export function workerName(pool: ModelPool) {
+  return `aria-worker-${pool.metadata.name}`;
+}
+
+export function poolSelector(pool: ModelPool) {
+  return { [POOL_LABEL]: pool.metadata.name ?? "" };
+}
+
+export function selectorString(pool: ModelPool) {
+  return Object.entries(poolSelector(pool))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+function labels(pool: ModelPool) {
+  return {
+    "app.kubernetes.io/name": "aria-worker",
+    "app.kubernetes.io/instance": pool.metadata.name ?? "",
+    "app.kubernetes.io/managed-by": "aria-operator",
+    [COMPONENT_LABEL]: WORKER_COMPONENT,
+    ...poolSelector(pool),
+  };
+}
+
+function ownerReference(pool: ModelPool) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "ModelPool",
+    name: pool.metadata.name ?? "",
+    uid: pool.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(pool: ModelPool, name: string, hash: string) {
+  return {
+    name,
+    namespace: pool.metadata.namespace,
+    labels: labels(pool),
+    annotations: { [SPEC_HASH_ANNOTATION]: hash },
+    ownerReferences: [ownerReference(pool)],
+  };
+}
+
+/** Changes whenever anything the worker pods are built from changes, so a spec change rolls them. */
+export function specHash(pool: ModelPool, config: OperatorConfig) {
+  return createHash("sha256")
+    .update(JSON.stringify([pool.spec, config.workerImage, config.imagesClaim]))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
+  const hash = specHash(pool, config);
+  const name = workerName(pool);
+  const spec = pool.spec;
+  const cuda = spec.accelerator === "cuda";
+  const limits: Record<string, string> = Object.fromEntries(
+    Object.entries(spec.resources?.limits ?? {}).map(([k, v]) => [k, String(v)]),
+  );
+  if (cuda && limits["nvidia.com/gpu"] === undefined) limits["nvidia.com/gpu"] = "1";
+  const requests = Object.fromEntries(
+    Object.entries(spec.resources?.requests ?? {}).map(([k, v]) => [k, String(v)]),
+  );
+
+  const volumes: V1Volume[] = [
+    { name: "images", persistentVolumeClaim: { claimName: config.imagesClaim } },
+    { name: "models-config", configMap: { name: `${name}-models` } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: "images", mountPath: IMAGES_MOUNT },
+    { name: "models-config", mountPath: "/etc/aria", readOnly: true },
+  ];
+  for (const m of spec.models) {
+    if (!m.source.pvc) continue;
+    volumes.push({
+      name: `model-${m.name}`,
+      persistentVolumeClaim: { claimName: m.source.pvc.claimName, readOnly: true },
+    });
+    mounts.push({
+      name: `model-${m.name}`,
+      mountPath: `${MODELS_MOUNT}/${m.name}`,
+      ...(m.source.pvc.subPath ? { subPath: m.source.pvc.subPath } : {}),
+      readOnly: true,
+    });
+  }
+
+  const deployment: V1Deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(pool, name, hash),
+    spec: {
+      replicas: spec.replicas ?? 1,
+      selector: { matchLabels: poolSelector(pool) },
+      template: {
+        metadata: { labels: labels(pool), annotations: { [SPEC_HASH_ANNOTATION]: hash } },
+        spec: {
+          serviceAccountName: WORKER_SERVICE_ACCOUNT,
+          // Draining lets in-flight Artworks finish or be handed back before the pod goes.
+          terminationGracePeriodSeconds: 300,
+          ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+          ...(spec.tolerations ? { tolerations: spec.tolerations } : {}),
+          containers: [
+            {
+              name: "worker",
+              image: spec.image ?? config.workerImage,
+              ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
+              command: ["node", "--import", "tsx", "worker/main.ts"],
+              args: [
+                "--pool",
+                pool.metadata.name ?? "",
+                "--namespace",
+                pool.metadata.namespace ?? "",
+                "--storage-dir",
+                IMAGES_MOUNT,
+                "--port",
+                String(WORKER_PORT),
+              ],
+              env: [
+                { name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+              ],
+              ports: [{ name: "http", containerPort: WORKER_PORT }],
+              // Models load and warm up before /readyz turns green; the startup probe allows for it.
+              startupProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 5,
+                failureThreshold: 60,
+              },
+              readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5 },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 10,
+                failureThreshold: 6,
+              },
+              resources: {
+                ...(Object.keys(requests).length ? { requests } : {}),
+                ...(Object.keys(limits).length ? { limits } : {}),
+              },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+  const service: V1Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: meta(pool, name, hash),
+    spec: { selector: poolSelector(pool), ports: [{ name: "http", port: WORKER_PORT, targetPort: "http" }] },
+  };
+  const pdb: V1PodDisruptionBudget = {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: meta(pool, name, hash),
+    spec: { maxUnavailable: 1, selector: { matchLabels: poolSelector(pool) } },
+  };
+  const configMap: V1ConfigMap = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: meta(pool, `${name}-models`, hash),
+    data: { "models.json": JSON.stringify(spec.models, null, 2) },
+  };
+  // The worker's identity in the pool's namespace, bound to the aria-worker ClusterRole.
+  const serviceAccount: V1ServiceAccount = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace, labels: labels(pool) },
+  };
+  const roleBinding: V1RoleBinding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace, labels: labels(pool) },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: WORKER_SERVICE_ACCOUNT },
+    subjects: [{ kind: "ServiceAccount", name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace }],
+  };
+  return { deployment, service, pdb, configMap, serviceAccount, roleBinding, hash };
+}

@@ -1,0 +1,230 @@
+// The feedback API: people (or the gallery) react to an Artwork over HTTP. Callers authenticate
+// with a Kubernetes bearer token (TokenReview) and must be allowed to patch that Artwork
+// (SubjectAccessReview); the reaction is written as the same annotation kubectl would set.
+import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node";
+import express, { type Request, type Response, type Router } from "express";
+import { MOODS, type Artwork } from "../../crds/artwork.ts";
+import { ARTWORK, GROUP } from "../../crds/api.ts";
+import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
+import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
+import { chooseModel } from "../learning/bandit.ts";
+import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
+
+const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function bad(res: Response, field: string, message: string) {
+  res.status(400).json({ error: message, field });
+}
+
+export function feedbackRouter(ctx: OperatorContext): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: "16kb" }));
+  const authn = ctx.kc.makeApiClient(AuthenticationV1Api);
+  const authz = ctx.kc.makeApiClient(AuthorizationV1Api);
+
+  async function authenticate(req: Request, res: Response) {
+    const header = req.get("authorization") ?? "";
+    const token = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+    if (!token) {
+      res
+        .status(401)
+        .json({ error: "a Kubernetes bearer token is required (Authorization: Bearer <token>)" });
+      return undefined;
+    }
+    const review = await authn.createTokenReview({ body: { spec: { token } } });
+    if (!review.status?.authenticated || !review.status.user) {
+      res.status(401).json({ error: "the bearer token was not accepted by the Kubernetes API" });
+      return undefined;
+    }
+    return review.status.user;
+  }
+
+  async function allowed(
+    user: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> },
+    verb: string,
+    namespace: string,
+    name?: string,
+  ) {
+    const review = await authz.createSubjectAccessReview({
+      body: {
+        spec: {
+          user: user.username,
+          uid: user.uid,
+          groups: user.groups,
+          extra: user.extra,
+          resourceAttributes: {
+            group: GROUP,
+            resource: ARTWORK.plural,
+            verb,
+            namespace,
+            ...(name ? { name } : {}),
+          },
+        },
+      },
+    });
+    return review.status?.allowed === true;
+  }
+
+  router.post("/feedback", async (req, res, next) => {
+    try {
+      const user = await authenticate(req, res);
+      if (!user) return;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const namespace = body.namespace ?? "default";
+      const { artwork, action } = body;
+      if (typeof namespace !== "string" || !DNS.test(namespace))
+        return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
+      if (typeof artwork !== "string" || !DNS.test(artwork))
+        return bad(res, "artwork", "artwork must be the name of an Artwork");
+      if (typeof action !== "string" || !(FEEDBACK_ACTIONS as readonly string[]).includes(action)) {
+        return bad(res, "action", `action must be one of ${FEEDBACK_ACTIONS.join(", ")}`);
+      }
+      if (!(await allowed(user, "patch", namespace, artwork))) {
+        res.status(403).json({
+          error: `${user.username} may not patch artworks.${GROUP} "${artwork}" in namespace "${namespace}"`,
+        });
+        return;
+      }
+      const outcome = await writeReaction(ctx, namespace, artwork, action, user.username ?? "");
+      if (outcome === "not-found") {
+        res
+          .status(404)
+          .json({ error: `Artwork "${artwork}" not found in namespace "${namespace}"`, field: "artwork" });
+        return;
+      }
+      if (outcome === "busy") {
+        res
+          .status(503)
+          .set("Retry-After", "1")
+          .json({ error: "earlier reactions to this Artwork are still being taken in; retry" });
+        return;
+      }
+      res.status(202).json({ accepted: true, namespace, artwork, action });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get("/feedback/stats", async (req, res, next) => {
+    try {
+      const user = await authenticate(req, res);
+      if (!user) return;
+      const namespace = typeof req.query.namespace === "string" ? req.query.namespace : "default";
+      if (!DNS.test(namespace)) return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
+      if (!(await allowed(user, "list", namespace))) {
+        res
+          .status(403)
+          .json({ error: `${user.username} may not list artworks.${GROUP} in namespace "${namespace}"` });
+        return;
+      }
+      const states = ctx.caches.learning.list(namespace).map((ls) => ({
+        name: ls.metadata.name,
+        events: ls.status?.events ?? {},
+        arms: ls.status?.arms ?? [],
+        promptPatterns: (ls.status?.promptPatterns ?? []).slice(0, 10),
+        lastFoldTime: ls.status?.lastFoldTime,
+      }));
+      res.json({ namespace, learningStates: states });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post("/suggestions", async (req, res, next) => {
+    try {
+      const user = await authenticate(req, res);
+      if (!user) return;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const namespace = body.namespace ?? "default";
+      const { pool: poolName, mood = "neutral" } = body;
+      if (typeof namespace !== "string" || !DNS.test(namespace))
+        return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
+      if (typeof poolName !== "string" || !DNS.test(poolName))
+        return bad(res, "pool", "pool must be the name of a ModelPool");
+      if (typeof mood !== "string" || !(MOODS as readonly string[]).includes(mood)) {
+        return bad(res, "mood", `mood must be one of ${MOODS.join(", ")}`);
+      }
+      if (!(await allowed(user, "create", namespace))) {
+        res
+          .status(403)
+          .json({ error: `${user.username} may not create artworks.${GROUP} in namespace "${namespace}"` });
+        return;
+      }
+      const pool = ctx.caches.pools.get(namespace, poolName);
+      if (!pool) {
+        res
+          .status(404)
+          .json({ error: `ModelPool "${poolName}" not found in namespace "${namespace}"`, field: "pool" });
+        return;
+      }
+      const ls = ctx.caches.learning.get(namespace, learningStateName(pool));
+      const choice = chooseModel(
+        ls?.spec ?? {},
+        ls?.status?.arms ?? [],
+        generatorModels(pool),
+        mood,
+        new Date(),
+      );
+      const params = ls?.status?.parameters?.find((p) => p.model === choice.model && p.mood === mood);
+      res.json({
+        mood,
+        model: choice.model,
+        reason: choice.reason,
+        ...(params && params.steps.count >= 3
+          ? {
+              steps: Math.round(params.steps.mean),
+              guidanceScale: Math.round(params.guidanceScale.mean * 10) / 10,
+            }
+          : {}),
+        promptPatterns: (ls?.status?.promptPatterns ?? []).slice(0, 5).map((p) => p.term),
+      });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  return router;
+}
+
+/**
+ * Sets the feedback annotation only while it is free (resourceVersion precondition), so two
+ * callers never overwrite each other's reaction; retries while the operator takes earlier ones in.
+ */
+async function writeReaction(
+  ctx: OperatorContext,
+  namespace: string,
+  name: string,
+  action: string,
+  user: string,
+) {
+  for (let i = 0; i < 50; i++) {
+    let art: Artwork;
+    try {
+      art = await ctx.client.get<Artwork>(ARTWORK, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return "not-found" as const;
+      throw err;
+    }
+    if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] === undefined) {
+      try {
+        await ctx.client.patchMetadata(
+          ARTWORK,
+          namespace,
+          name,
+          { annotations: { [FEEDBACK_ANNOTATION]: action } },
+          art.metadata.resourceVersion,
+        );
+        ctx.log.info(
+          { artwork: `${namespace}/${name}`, action, user },
+          "accepted a reaction through the feedback API",
+        );
+        return "written" as const;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 100));
+  }
+  return "busy" as const;
+}

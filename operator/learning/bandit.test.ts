@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import type { Arm } from "../../crds/learning-state.ts";
+import { chooseModel, decayedArm, decayFactor, foldReward } from "./bandit.ts";
+
+/** A seeded generator, so the statistical assertions are repeatable. */
+function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const now = new Date("2026-06-01T00:00:00Z");
+const arms: Arm[] = [
+  { model: "painter", mood: "serene", pulls: 10, rewardSum: 15, mean: 1.5, updated: now.toISOString() },
+  { model: "sketcher", mood: "serene", pulls: 10, rewardSum: 2, mean: 0.2, updated: now.toISOString() },
+];
+
+describe("epsilon-greedy", () => {
+  it("explores about ε of the time over many draws", () => {
+    const random = mulberry32(7);
+    const draws = 20_000;
+    let explored = 0;
+    for (let i = 0; i < draws; i++) {
+      const c = chooseModel(
+        { policy: { epsilon: 0.15 } },
+        arms,
+        ["painter", "sketcher"],
+        "serene",
+        now,
+        random,
+      );
+      if (c.reason === "explore") explored++;
+    }
+    expect(explored / draws).toBeGreaterThan(0.14);
+    expect(explored / draws).toBeLessThan(0.16);
+  });
+
+  it("picks the arm with the best mean when exploiting", () => {
+    const random = mulberry32(1);
+    for (let i = 0; i < 200; i++) {
+      const c = chooseModel(
+        { policy: { epsilon: 0.15 } },
+        arms,
+        ["painter", "sketcher"],
+        "serene",
+        now,
+        random,
+      );
+      if (c.reason === "exploit") expect(c.model).toBe("painter");
+    }
+  });
+
+  it("keeps arms per mood apart", () => {
+    const c = chooseModel({ policy: { epsilon: 0 } }, arms, ["sketcher", "painter"], "dramatic", now);
+    expect(c).toEqual({ model: "sketcher", reason: "exploit" });
+  });
+
+  it("never explores with ε = 0 and always explores with ε = 1", () => {
+    const random = mulberry32(3);
+    for (let i = 0; i < 100; i++) {
+      expect(
+        chooseModel({ policy: { epsilon: 0 } }, arms, ["painter", "sketcher"], "serene", now, random).reason,
+      ).toBe("exploit");
+      expect(
+        chooseModel({ policy: { epsilon: 1 } }, arms, ["painter", "sketcher"], "serene", now, random).reason,
+      ).toBe("explore");
+    }
+  });
+});
+
+describe("thompson sampling", () => {
+  it("mostly picks the better arm but still tries the other", () => {
+    const random = mulberry32(11);
+    let painter = 0;
+    for (let i = 0; i < 2000; i++) {
+      const c = chooseModel(
+        { policy: { algorithm: "thompson" } },
+        arms,
+        ["painter", "sketcher"],
+        "serene",
+        now,
+        random,
+      );
+      if (c.model === "painter") painter++;
+    }
+    expect(painter / 2000).toBeGreaterThan(0.9);
+    expect(painter / 2000).toBeLessThan(1);
+  });
+});
+
+describe("decay", () => {
+  it("halves a reaction's weight after one half-life", () => {
+    expect(decayFactor(168 * 3_600_000, 168)).toBeCloseTo(0.5, 10);
+    const old = decayedArm(arms[0]!, new Date(now.getTime() + 24 * 3_600_000), 24);
+    expect(old.pulls).toBeCloseTo(5);
+    expect(old.mean).toBeCloseTo(1.5);
+  });
+
+  it("lets new taste overtake old favourites", () => {
+    const later = new Date(now.getTime() + 30 * 24 * 3_600_000);
+    let next = foldReward(arms, "sketcher", "serene", 2, later, 24);
+    next = foldReward(next, "sketcher", "serene", 2, later, 24);
+    const c = chooseModel(
+      { policy: { epsilon: 0 }, decay: { halfLifeHours: 24 } },
+      next,
+      ["painter", "sketcher"],
+      "serene",
+      later,
+    );
+    expect(c.model).toBe("sketcher");
+  });
+});

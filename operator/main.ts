@@ -1,0 +1,33 @@
+// aria-operator: `npm run operator -- --help` lists the flags.
+import { hostname } from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Level } from "pino";
+import { parseConfig, usage } from "./config.ts";
+import { Operator } from "./operator.ts";
+import { createLogger } from "./runtime/logger.ts";
+
+let config;
+try {
+  config = parseConfig(process.argv.slice(2), process.env, hostname());
+} catch (err) {
+  console.error(`aria-operator: ${(err as Error).message}\n\n${usage("aria-operator")}`);
+  process.exit(2);
+}
+if (config === "help") {
+  console.log(usage("aria-operator"));
+  process.exit(0);
+}
+
+const log = createLogger("aria-operator", config.logLevel as Level);
+const kc = new KubeConfig();
+kc.loadFromDefault();
+const operator = new Operator(kc, config, log);
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, "received signal; stopping");
+    void operator.stop().then(() => process.exit(0));
+  });
+}
+
+await operator.start();

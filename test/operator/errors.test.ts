@@ -1,0 +1,73 @@
+// What only the operator can know becomes a condition with a clear reason, without a crash and
+// without a hot loop.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
+import { createNamespace } from "../support/cluster.ts";
+import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+
+let ns: string;
+let operator: Proc;
+
+async function artworkReconciles() {
+  const metrics = await (await fetch(`http://127.0.0.1:${await operator.port()}/metrics`)).text();
+  return [
+    ...metrics.matchAll(/controller_runtime_reconcile_total\{controller="artwork",result="[a-z_]+"\} (\d+)/g),
+  ]
+    .map((m) => Number(m[1]))
+    .reduce((a, b) => a + b, 0);
+}
+
+beforeAll(async () => {
+  ns = await createNamespace("errors");
+  operator = startOperator(ns);
+  await operator.waitForLog("started leading");
+});
+afterAll(stopAll);
+
+describe("problems only the operator can see", () => {
+  it("reports a missing pool as PoolNotFound and settles", async () => {
+    await createArtwork(ns, "orphan", { ...QUICK, poolRef: { name: "nowhere" } });
+    const art = await eventually(
+      () => getArtwork(ns, "orphan"),
+      (a) => a.status?.phase === "Pending",
+      20_000,
+    );
+    const stalled = art.status?.conditions?.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({ status: "True", reason: "PoolNotFound" });
+    expect(stalled?.message).toBe(
+      `spec.poolRef.name: ModelPool "nowhere" does not exist in namespace "${ns}"`,
+    );
+    const before = await artworkReconciles();
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await artworkReconciles()) - before).toBeLessThanOrEqual(2);
+    expect(operator.child.exitCode).toBeNull();
+  });
+
+  it("reports a model the pool lacks as ModelNotInPool, and recovers when the pool appears", async () => {
+    await createArtwork(ns, "wrong-model", { ...QUICK, poolRef: { name: "late" }, model: "sketcher" });
+    await createArtwork(ns, "waits", { ...QUICK, poolRef: { name: "late" } });
+    await eventually(
+      () => getArtwork(ns, "waits"),
+      (a) => a.status?.conditions?.some((c) => c.reason === "PoolNotFound") ?? false,
+      20_000,
+    );
+    await createPool(ns, "late", { replicas: 1 });
+    const art = await eventually(
+      () => getArtwork(ns, "wrong-model"),
+      (a) => a.status?.conditions?.some((c) => c.reason === "ModelNotInPool") ?? false,
+      20_000,
+    );
+    expect(art.status?.conditions?.find((c) => c.type === "Stalled")?.message).toBe(
+      'spec.model: "sketcher" is not a generator of ModelPool "late"; it has: aria-painter',
+    );
+    const worker = startWorker(ns, "late", "l1");
+    await worker.waitForLog("loaded and warmed models; worker ready", 120_000);
+    const done = await eventually(
+      () => getArtwork(ns, "waits"),
+      (a) => a.status?.phase === "Succeeded",
+      60_000,
+    );
+    expect(done.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    expect((await getArtwork(ns, "wrong-model")).status?.phase).toBe("Pending");
+  });
+});

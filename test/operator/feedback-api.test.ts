@@ -1,0 +1,111 @@
+// The feedback API over HTTP: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
+import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
+import { controlPlane, createNamespace, kubeConfig } from "../support/cluster.ts";
+import { startOperator, stopAll, type Proc } from "../support/processes.ts";
+
+let ns: string;
+let operator: Proc;
+
+async function post(body: object, user?: "admin" | "alice" | "bob", path = "/api/feedback") {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (user) headers.Authorization = `Bearer ${controlPlane().tokens[user]}`;
+  const res = await fetch(`http://127.0.0.1:${await operator.port()}${path}`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  ns = await createNamespace("api");
+  operator = startOperator(ns);
+  await operator.waitForLog("started leading");
+  await createPool(ns, "studio", { replicas: 0 });
+  await createArtwork(ns, "sunset", { ...QUICK, poolRef: { name: "studio" } });
+  // alice may react to Artworks in this namespace; bob may not.
+  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace: ns,
+    body: {
+      metadata: { name: "artwork-reactor" },
+      rules: [
+        { apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "list", "patch", "create"] },
+      ],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: "alice-reacts" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "artwork-reactor" },
+      subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }],
+    },
+  });
+});
+afterAll(stopAll);
+
+describe("POST /api/feedback", () => {
+  it("answers 401 without a token", async () => {
+    const res = await post({ namespace: ns, artwork: "sunset", action: "love" });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toContain("bearer token");
+  });
+
+  it("answers 401 for a token the API server does not know", async () => {
+    const res = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer not-a-real-token" },
+      body: JSON.stringify({ namespace: ns, artwork: "sunset", action: "love" }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("answers 403 when the caller may not patch the Artwork", async () => {
+    const res = await post({ namespace: ns, artwork: "sunset", action: "love" }, "bob");
+    expect(res.status).toBe(403);
+    expect(res.body.error).toContain(`bob may not patch artworks.aria.dev "sunset" in namespace "${ns}"`);
+  });
+
+  it("answers 400 naming the field on bad input", async () => {
+    const bad = await post({ namespace: ns, artwork: "sunset", action: "adore" }, "alice");
+    expect(bad).toEqual({
+      status: 400,
+      body: { field: "action", error: "action must be one of like, love, download, share, delete" },
+    });
+    const noName = await post({ namespace: ns, action: "like" }, "alice");
+    expect(noName.status).toBe(400);
+    expect(noName.body.field).toBe("artwork");
+  });
+
+  it("answers 404 for an Artwork that does not exist", async () => {
+    const res = await post({ namespace: ns, artwork: "nothing-here", action: "like" }, "alice");
+    expect(res.status).toBe(404);
+  });
+
+  it("accepts a permitted reaction with 202 and writes it as the feedback annotation", async () => {
+    const res = await post({ namespace: ns, artwork: "sunset", action: "love" }, "alice");
+    expect(res).toEqual({
+      status: 202,
+      body: { accepted: true, namespace: ns, artwork: "sunset", action: "love" },
+    });
+    const art = await eventually(
+      () => getArtwork(ns, "sunset"),
+      (a) => (a.metadata.annotations?.["aria.dev/feedback-log"] ?? "").includes('"love"'),
+      20_000,
+    );
+    expect(art.metadata.annotations?.[FEEDBACK_ANNOTATION]).toBeUndefined();
+  });
+
+  it("suggests a model and parameters for a mood", async () => {
+    const res = await post({ namespace: ns, pool: "studio", mood: "serene" }, "alice", "/api/suggestions");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ mood: "serene", model: "aria-painter" });
+    const bad = await post({ namespace: ns, pool: "studio", mood: "furious" }, "alice", "/api/suggestions");
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe("mood");
+  });
+});

@@ -1,0 +1,178 @@
+// Reactions counted exactly once: 200 written concurrently through annotations and the feedback
+// API while the operator restarts twice; deletion is itself a reaction and removes stored images.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARTWORK, LEARNING_STATE } from "../../crds/api.ts";
+import type { LearningState } from "../../crds/learning-state.ts";
+import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { isConflict } from "../../operator/runtime/kube-errors.ts";
+import {
+  aria,
+  createArtwork,
+  createPool,
+  eventually,
+  getArtwork,
+  isReady,
+  listArtworks,
+  QUICK,
+} from "../support/artworks.ts";
+import { controlPlane, createNamespace } from "../support/cluster.ts";
+import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+
+let ns: string;
+let operator: Proc;
+const ACTIONS = ["like", "love", "download", "share"] as const;
+
+beforeAll(async () => {
+  ns = await createNamespace("feedback");
+  operator = startOperator(ns);
+  await createPool(ns, "studio", { replicas: 1 });
+  const worker = startWorker(ns, "studio", "w1");
+  await worker.waitForLog("loaded and warmed models; worker ready", 120_000);
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      createArtwork(ns, `liked-${i}`, { ...QUICK, poolRef: { name: "studio" } }),
+    ),
+  );
+  await eventually(
+    () => listArtworks(ns),
+    (l) => l.length === 10 && l.every(isReady),
+    120_000,
+    500,
+  );
+});
+afterAll(stopAll);
+
+/** As `kubectl annotate` without --overwrite: only sets the annotation when it is free. */
+async function annotate(name: string, action: string) {
+  for (;;) {
+    const art = await getArtwork(ns, name);
+    if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] === undefined) {
+      try {
+        await aria().patchMetadata(
+          ARTWORK,
+          ns,
+          name,
+          { annotations: { [FEEDBACK_ANNOTATION]: action } },
+          art.metadata.resourceVersion,
+        );
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+  }
+}
+
+/** Through the operator's feedback API, retrying while it restarts or is busy taking reactions in. */
+async function viaApi(name: string, action: string) {
+  for (;;) {
+    try {
+      const port = await operator.port();
+      const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: `Bearer ${controlPlane().tokens.admin}`,
+        },
+        body: JSON.stringify({ namespace: ns, artwork: name, action }),
+      });
+      if (res.status === 202) return;
+      if (res.status !== 503) throw new Error(`feedback API answered ${res.status}: ${await res.text()}`);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("feedback API answered")) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("feedback", () => {
+  it("counts 200 concurrent reactions exactly once across two operator restarts", async () => {
+    const sent: Record<string, number> = {};
+    const jobs: Array<Promise<void>> = [];
+    for (let i = 0; i < 200; i++) {
+      const name = `liked-${i % 10}`;
+      const action = ACTIONS[i % ACTIONS.length]!;
+      sent[action] = (sent[action] ?? 0) + 1;
+      jobs.push(i % 2 === 0 ? annotate(name, action) : viaApi(name, action));
+    }
+    for (let restart = 0; restart < 2; restart++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      await operator.kill("SIGKILL");
+      operator = startOperator(ns);
+      await operator.waitForLog("started leading", 30_000);
+    }
+    await Promise.all(jobs);
+    const ls = await eventually(
+      () => aria().get<LearningState>(LEARNING_STATE, ns, "studio"),
+      (l) => Object.values(l.status?.events ?? {}).reduce((a, b) => a + b, 0) >= 200,
+      120_000,
+      500,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const settled = await aria().get<LearningState>(LEARNING_STATE, ns, "studio");
+    expect(settled.status?.events).toEqual(sent);
+    const arm = settled.status?.arms?.find((a) => a.model === "aria-painter");
+    expect(arm?.pulls).toBeCloseTo(200, 0);
+    expect(ls.status?.promptPatterns?.map((p) => p.term)).toEqual(expect.arrayContaining(["fox", "forest"]));
+    const arts = await listArtworks(ns);
+    expect(
+      arts.reduce((n, a) => n + Object.values(a.status?.feedback ?? {}).reduce((x, y) => x + y, 0), 0),
+    ).toBe(200);
+  });
+
+  it("drops an unknown reaction with a Warning event naming the allowed values", async () => {
+    await aria().patchMetadata(ARTWORK, ns, "liked-0", { annotations: { [FEEDBACK_ANNOTATION]: "meh" } });
+    const art = await eventually(
+      () => getArtwork(ns, "liked-0"),
+      (a) => a.metadata.annotations?.[FEEDBACK_ANNOTATION] === undefined,
+      20_000,
+    );
+    expect(art.metadata.annotations?.[FEEDBACK_ANNOTATION]).toBeUndefined();
+  });
+
+  it("folds a deletion as a reaction and removes the Artwork's stored images", async () => {
+    const art = await getArtwork(ns, "liked-3");
+    const files = [
+      ...(art.status?.candidates ?? []).map((c) => c.uri),
+      ...(art.status?.selected?.images ?? []).map((i) => i.uri),
+    ].map((u) => fileURLToPath(u));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(existsSync(f)).toBe(true);
+    const before =
+      (await aria().get<LearningState>(LEARNING_STATE, ns, "studio")).status?.events?.delete ?? 0;
+    await aria().delete(ARTWORK, ns, "liked-3");
+    await eventually(
+      () =>
+        getArtwork(ns, "liked-3").then(
+          () => false,
+          () => true,
+        ),
+      (gone) => gone,
+      30_000,
+    );
+    const ls = await aria().get<LearningState>(LEARNING_STATE, ns, "studio");
+    expect(ls.status?.events?.delete).toBe(before + 1);
+    expect(ls.status?.folded?.[art.metadata.uid ?? ""]).toBeUndefined();
+    for (const f of files) expect(existsSync(f)).toBe(false);
+  });
+
+  it("keeps the images of an Artwork with retainPolicy Retain", async () => {
+    await createArtwork(ns, "keeper", { ...QUICK, poolRef: { name: "studio" }, retainPolicy: "Retain" });
+    const art = await eventually(() => getArtwork(ns, "keeper"), isReady, 60_000);
+    const file = fileURLToPath(art.status?.selected?.images[0]?.uri ?? "");
+    await aria().delete(ARTWORK, ns, "keeper");
+    await eventually(
+      () =>
+        getArtwork(ns, "keeper").then(
+          () => false,
+          () => true,
+        ),
+      (gone) => gone,
+      30_000,
+    );
+    expect(existsSync(file)).toBe(true);
+  });
+});

@@ -1,0 +1,91 @@
+// A worker killed mid-run: its Artwork goes back to the queue, another worker finishes it, and a
+// late write from the dead worker's attempt is rejected by the API server.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARTWORK } from "../../crds/api.ts";
+import { statusCode } from "../../operator/runtime/kube-errors.ts";
+import { aria, createArtwork, createPool, eventually, getArtwork, isReady } from "../support/artworks.ts";
+import { createNamespace } from "../support/cluster.ts";
+import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+
+let ns: string;
+const workers = new Map<string, Proc>();
+
+beforeAll(async () => {
+  ns = await createNamespace("loss");
+  const operator = startOperator(ns);
+  await createPool(ns, "studio");
+  for (const id of ["w1", "w2"]) workers.set(id, startWorker(ns, "studio", id));
+  await Promise.all(
+    [...workers.values()].map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)),
+  );
+  await operator.waitForLog("started leading");
+});
+afterAll(stopAll);
+
+describe("a worker killed mid-run", () => {
+  it("has its Artwork rebound and finished elsewhere, and its late write rejected", async () => {
+    // Long enough to be killed in the middle: 150 steps, 4 candidates.
+    await createArtwork(ns, "long", {
+      poolRef: { name: "studio" },
+      width: 256,
+      height: 256,
+      steps: 150,
+      variations: 4,
+    });
+    const running = await eventually(
+      () => getArtwork(ns, "long"),
+      (a) => a.status?.phase === "Generating",
+      60_000,
+      100,
+    );
+    const first = running.status?.worker ?? "";
+    expect(running.status?.attempt).toBe(1);
+    await workers.get(first)!.kill("SIGKILL");
+
+    const done = await eventually(() => getArtwork(ns, "long"), isReady, 120_000, 250);
+    const survivor = first === "w1" ? "w2" : "w1";
+    expect(done.status).toMatchObject({ phase: "Succeeded", attempt: 2, worker: survivor });
+    expect(done.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+
+    // What the dead worker would have written had it come back: fenced on its attempt.
+    const late = await aria()
+      .jsonPatchStatus(ARTWORK, ns, "long", [
+        { op: "test", path: "/status/worker", value: first },
+        { op: "test", path: "/status/attempt", value: 1 },
+        { op: "add", path: "/status/phase", value: "Failed" },
+      ])
+      .then(
+        () => 200,
+        (err: unknown) => statusCode(err),
+      );
+    expect(late).toBe(422);
+    expect((await getArtwork(ns, "long")).status?.phase).toBe("Succeeded");
+  });
+
+  it("fails an Artwork with a clear reason once spec.maxAttempts workers were lost", async () => {
+    await createArtwork(ns, "doomed", {
+      poolRef: { name: "studio" },
+      width: 256,
+      height: 256,
+      steps: 150,
+      variations: 4,
+      maxAttempts: 1,
+    });
+    const running = await eventually(
+      () => getArtwork(ns, "doomed"),
+      (a) => a.status?.phase === "Generating",
+      60_000,
+      100,
+    );
+    await workers.get(running.status?.worker ?? "")!.kill("SIGKILL");
+    const failed = await eventually(
+      () => getArtwork(ns, "doomed"),
+      (a) => a.status?.phase === "Failed",
+      60_000,
+      250,
+    );
+    const stalled = failed.status?.conditions?.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({ status: "True", reason: "WorkerLost" });
+    expect(stalled?.message).toContain("spec.maxAttempts=1");
+  });
+});
