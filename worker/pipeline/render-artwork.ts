@@ -1,0 +1,190 @@
+import { createHash } from "node:crypto";
+import sharp from "sharp";
+import { OUTPUT_FORMATS, type OutputFormat, type SchedulerName } from "../../crds/artwork.ts";
+import { DEFAULT_WEIGHTS, selectCandidate } from "../curation/ensemble.ts";
+import type { RgbImage } from "../curation/rgb-image.ts";
+import { encodeOutputs } from "../storage/encode-outputs.ts";
+import type { GenerationParameters } from "../storage/png-parameters.ts";
+import { scoreCandidates } from "./batch-curation.ts";
+import type { SessionFactory } from "./execution-provider.ts";
+import type { ModelRegistry } from "./model-registry.ts";
+import { RenderError } from "./render-error.ts";
+import type { RenderProgress, RenderRequest, RenderResult, RenderedCandidate } from "./render-request.ts";
+import type { RunMeter } from "./run-meter.ts";
+
+/** What a render runs against: one thread's models, its provider and its run accounting. */
+export interface RenderContext {
+  registry: ModelRegistry;
+  factory: SessionFactory;
+  meter: RunMeter;
+}
+
+const SEED_RANGE = 2 ** 32;
+const PREVIEW_QUALITY = 80;
+
+/**
+ * One Artwork: generate `variations` candidates (seeds seed, seed + 1, …), score them all in one
+ * batched curation pass, pick one with the ensemble, encode it. Every problem a user can cause comes
+ * back as a RenderError naming the spec field, before any model time is spent where possible.
+ */
+export async function renderArtwork(
+  ctx: RenderContext,
+  req: RenderRequest,
+  onProgress: (p: RenderProgress) => void,
+  signal?: AbortSignal,
+): Promise<RenderResult> {
+  const generator = ctx.registry.generator(req.model);
+  const clip = ctx.registry.clip(req.clipModel);
+  const aesthetic = ctx.registry.aesthetic(req.aestheticModel);
+  validate(req);
+  generator.checkSize(req.width, req.height);
+  generator.createScheduler(req.scheduler, req.steps);
+  ctx.meter.reset();
+
+  const generateStart = performance.now();
+  const cond = await generator.encodePrompt(req.prompt);
+  const guided = req.guidanceScale > 1;
+  const uncond = guided ? await generator.encodePrompt(req.negativePrompt ?? "") : cond;
+  const images: RgbImage[] = [];
+  const seeds: number[] = [];
+  for (let variation = 0; variation < req.variations; variation++) {
+    const seed = (req.seed + variation) % SEED_RANGE;
+    seeds.push(seed);
+    const image = await generator.generate({
+      cond,
+      uncond,
+      seed,
+      steps: req.steps,
+      guidanceScale: req.guidanceScale,
+      scheduler: req.scheduler,
+      width: req.width,
+      height: req.height,
+      previewEvery: req.previewEvery ?? 0,
+      signal,
+      onStep: async (step, preview) => {
+        onProgress({
+          variation,
+          variations: req.variations,
+          step,
+          totalSteps: req.steps,
+          phase: "generating",
+          ...(preview ? { preview: await jpeg(preview) } : {}),
+        });
+      },
+    });
+    images.push(image);
+  }
+  const generateSeconds = elapsed(generateStart);
+
+  if (signal?.aborted) throw new RenderError("Aborted", "render aborted before curation");
+  onProgress({
+    variation: req.variations - 1,
+    variations: req.variations,
+    step: req.steps,
+    totalSteps: req.steps,
+    phase: "curating",
+  });
+  const curateStart = performance.now();
+  const scores = await scoreCandidates(req.prompt, images, clip, aesthetic);
+  const selection = selectCandidate(scores, req.curation?.weights ?? DEFAULT_WEIGHTS, req.curation?.minScore);
+  const curateSeconds = elapsed(curateStart);
+
+  const parameters = (seed: number): GenerationParameters => ({
+    prompt: req.prompt,
+    ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
+    steps: req.steps,
+    scheduler: req.scheduler as SchedulerName,
+    guidanceScale: req.guidanceScale,
+    seed,
+    width: req.width,
+    height: req.height,
+    model: req.model,
+  });
+  const encodeStart = performance.now();
+  const candidates: RenderedCandidate[] = await Promise.all(
+    selection.candidates.map(async (c) => {
+      const [encoded] = await encodeOutputs(images[c.index]!, {
+        formats: ["png"],
+        parameters: parameters(seeds[c.index]!),
+      });
+      const png = encoded!.data;
+      return {
+        index: c.index,
+        seed: seeds[c.index]!,
+        png,
+        sha256: createHash("sha256").update(png).digest("hex"),
+        scores: {
+          clip: c.clip,
+          aesthetic: c.aesthetic,
+          technical: c.technical,
+          ensemble: c.ensemble,
+          confidence: c.confidence,
+        },
+      };
+    }),
+  );
+  const chosen = selection.selected;
+  const outputs = chosen
+    ? await encodeOutputs(images[chosen.index]!, {
+        formats: req.output.formats as OutputFormat[],
+        upscale: req.output.upscale,
+        parameters: parameters(seeds[chosen.index]!),
+        aria: { candidate: chosen.index, scores: candidates[chosen.index]!.scores },
+      })
+    : [];
+  const encodeSeconds = elapsed(encodeStart);
+
+  return {
+    candidates,
+    ...(chosen ? { selected: chosen.index } : { rejectedReason: selection.reason }),
+    outputs: outputs.map(({ format, data, width, height }) => ({ format, data, width, height })),
+    promptTruncated: cond.truncated,
+    timings: { generateSeconds, curateSeconds, encodeSeconds },
+    onnx: ctx.meter.reset(),
+    provider: ctx.factory.provider,
+    ...(ctx.factory.providerMessage ? { providerMessage: ctx.factory.providerMessage } : {}),
+  };
+}
+
+/** Field checks that need no model, so a bad spec fails in milliseconds rather than after generation. */
+function validate(req: RenderRequest): void {
+  const integer = (field: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RenderError(
+        "InvalidParameter",
+        `spec.${field}: ${value} is not an integer from ${min} to ${max}`,
+      );
+    }
+  };
+  integer("seed", req.seed, 0, SEED_RANGE - 1);
+  integer("steps", req.steps, 1, 1000);
+  integer("variations", req.variations, 1, 64);
+  integer("output.upscale", req.output.upscale, 1, 4);
+  if (!Number.isFinite(req.guidanceScale) || req.guidanceScale < 0) {
+    throw new RenderError("InvalidParameter", `spec.guidanceScale: ${req.guidanceScale} is not a number ≥ 0`);
+  }
+  for (const format of req.output.formats) {
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+      throw new RenderError(
+        "InvalidParameter",
+        `spec.output.formats: ${JSON.stringify(format)} is not one of ${OUTPUT_FORMATS.join(", ")}`,
+      );
+    }
+  }
+  try {
+    // Checks weights and minScore the way curation will, without a candidate to score.
+    selectCandidate([], req.curation?.weights ?? DEFAULT_WEIGHTS, req.curation?.minScore);
+  } catch (error) {
+    throw new RenderError("InvalidParameter", (error as Error).message);
+  }
+}
+
+function jpeg(image: RgbImage): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .jpeg({ quality: PREVIEW_QUALITY })
+    .toBuffer();
+}
+
+function elapsed(start: number): number {
+  return (performance.now() - start) / 1000;
+}
