@@ -1,0 +1,182 @@
+// The worker as a user meets it: Artworks rendered by a pool of two real workers, images on
+// disk matching the hashes in status, colours that follow the prompt, and live previews.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { dominantHue } from "../../worker/curation/dominant-hue.ts";
+import { readPngParameters } from "../../worker/storage/png-parameters.ts";
+import {
+  createArtwork,
+  createPool,
+  eventually,
+  getArtwork,
+  isReady,
+  listArtworks,
+} from "../support/artworks.ts";
+import { createNamespace } from "../support/cluster.ts";
+import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+
+let ns: string;
+const workers: Proc[] = [];
+
+beforeAll(async () => {
+  ns = await createNamespace("render");
+  startOperator(ns);
+  await createPool(ns, "studio");
+  workers.push(startWorker(ns, "studio", "w1"), startWorker(ns, "studio", "w2"));
+  await Promise.all(workers.map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
+});
+afterAll(stopAll);
+
+const PROMPTS: Array<[string, string, string]> = [
+  ["crimson", "a red poppy field under a red sky", "red"],
+  ["ocean", "a deep blue ocean at night", "blue"],
+  ["meadow", "a green meadow in spring", "green"],
+  ["lemons", "yellow lemons in bright sunlight", "yellow"],
+  ["blossom", "pink cherry blossoms", "pink"],
+  ["embers", "orange embers of a fire", "orange"],
+];
+
+async function sha256File(uri: string) {
+  return createHash("sha256")
+    .update(await readFile(fileURLToPath(uri)))
+    .digest("hex");
+}
+
+describe("rendering", () => {
+  it("renders 6 Artworks of 3 variations each on 2 workers, storing every image with its sha256", async () => {
+    await Promise.all(
+      PROMPTS.map(([name, prompt]) =>
+        createArtwork(ns, name, {
+          prompt,
+          poolRef: { name: "studio" },
+          variations: 3,
+          width: 128,
+          height: 128,
+          steps: 12,
+        }),
+      ),
+    );
+    const done = await eventually(
+      () => listArtworks(ns),
+      (l) => l.length === 6 && l.every((a) => isReady(a) || a.status?.phase === "Failed"),
+      180_000,
+      500,
+    );
+    for (const art of done) {
+      expect(art.status?.phase, art.status?.message).toBe("Succeeded");
+      expect(art.status?.candidates).toHaveLength(3);
+      for (const c of art.status?.candidates ?? []) {
+        expect(await sha256File(c.uri)).toBe(c.sha256);
+        expect(c.scores.ensemble).toBeGreaterThan(0);
+        expect(c.scores.ensemble).toBeLessThanOrEqual(1);
+      }
+      const selected = art.status?.selected;
+      const best = Math.max(...(art.status?.candidates ?? []).map((c) => c.scores.ensemble));
+      expect(selected?.score).toBeCloseTo(best, 3);
+      for (const image of selected?.images ?? []) expect(await sha256File(image.uri)).toBe(image.sha256);
+    }
+    expect(new Set(done.map((a) => a.status?.worker)).size).toBe(2);
+  });
+
+  it("paints the colour the prompt names", async () => {
+    for (const [name, , colour] of PROMPTS) {
+      const art = await getArtwork(ns, name);
+      const png = await readFile(fileURLToPath(art.status?.selected?.images[0]?.uri ?? ""));
+      const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(
+        dominantHue({ width: info.width, height: info.height, data }).colour,
+        `${name}: ${art.spec.prompt}`,
+      ).toBe(colour);
+    }
+  });
+
+  it("embeds the generation parameters in the PNG as common tools do", async () => {
+    const art = await getArtwork(ns, "ocean");
+    const png = await readFile(fileURLToPath(art.status?.selected?.images[0]?.uri ?? ""));
+    const params = readPngParameters(png).parameters ?? "";
+    expect(params).toContain("a deep blue ocean at night");
+    expect(params).toContain(`Seed: ${(art.status?.seed ?? 0) + (art.status?.selected?.index ?? 0)}`);
+    expect(params).toContain("Steps: 12");
+  });
+
+  it("writes requested formats, upscaled", async () => {
+    await createArtwork(ns, "formats", {
+      prompt: "a teal lagoon",
+      poolRef: { name: "studio" },
+      variations: 1,
+      width: 64,
+      height: 64,
+      steps: 4,
+      output: { formats: ["png", "webp", "avif", "jpeg", "tiff"], upscale: 2 },
+    });
+    const art = await eventually(() => getArtwork(ns, "formats"), isReady, 60_000);
+    const images = art.status?.selected?.images ?? [];
+    expect(images.map((i) => i.format).sort()).toEqual(["avif", "jpeg", "png", "tiff", "webp"]);
+    for (const image of images) {
+      const meta = await sharp(await readFile(fileURLToPath(image.uri))).metadata();
+      expect([meta.width, meta.height]).toEqual([128, 128]);
+    }
+  });
+
+  it("streams previews over WebSocket in step order, ending in the final image", async () => {
+    // Subscribe on both workers before the Artwork exists, so no preview is missed.
+    const messages: Array<{ meta: Record<string, unknown>; data?: Buffer }> = [];
+    const sockets = await Promise.all(
+      workers.map(async (w) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${await w.port()}/artworks/${ns}/stream/stream`);
+        socket.on("message", (data, isBinary) => {
+          if (isBinary) {
+            const last = messages.at(-1);
+            if (last) last.data = data as Buffer;
+          } else messages.push({ meta: JSON.parse(String(data)) as Record<string, unknown> });
+        });
+        await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+        return socket;
+      }),
+    );
+    await createArtwork(ns, "stream", {
+      prompt: "a golden sunrise",
+      poolRef: { name: "studio" },
+      variations: 1,
+      width: 256,
+      height: 256,
+      steps: 40,
+    });
+    await eventually(
+      async () => messages.at(-1)?.meta.type === "final" && messages.at(-1)?.data !== undefined,
+      (done) => done,
+      60_000,
+      50,
+    );
+    for (const socket of sockets) socket.close();
+    const previews = messages.filter((m) => m.meta.type === "preview");
+    expect(previews.length).toBeGreaterThanOrEqual(3);
+    const steps = previews.map((m) => Number(m.meta.step));
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    const final = messages.at(-1);
+    expect(final?.meta.type).toBe("final");
+    const art = await eventually(() => getArtwork(ns, "stream"), isReady, 30_000);
+    const candidate = art.status?.candidates?.[0];
+    expect(
+      createHash("sha256")
+        .update(final?.data ?? Buffer.alloc(0))
+        .digest("hex"),
+    ).toBe(candidate?.sha256);
+    // The last preview is the finished picture (as JPEG), and earlier ones differ from it.
+    const pixels = async (b: Buffer) =>
+      (await sharp(b).resize(32, 32).removeAlpha().raw().toBuffer()) as Buffer;
+    const finalPixels = await pixels(final!.data!);
+    const distance = async (b: Buffer) => {
+      const p = await pixels(b);
+      let sum = 0;
+      for (let i = 0; i < p.length; i++) sum += Math.abs(p[i]! - finalPixels[i]!);
+      return sum / p.length;
+    };
+    expect(await distance(previews.at(-1)!.data!)).toBeLessThan(6);
+    expect(await distance(previews[0]!.data!)).toBeGreaterThan(await distance(previews.at(-1)!.data!));
+  });
+});

@@ -1,0 +1,189 @@
+// One worker: loads the pool's models once, warms them, reports ready, holds the heartbeat
+// Lease and runs the Artworks the operator binds to it.
+import { statfs } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { MODEL_POOL } from "../crds/api.ts";
+import type { ModelPool } from "../crds/model-pool.ts";
+import type { WorkerModelReport, WorkerReport } from "../crds/worker-protocol.ts";
+import { AriaClient } from "../operator/runtime/aria-client.ts";
+import { EventRecorder } from "../operator/runtime/event-recorder.ts";
+import type { Logger } from "../operator/runtime/logger.ts";
+import { PreviewHub } from "./http/preview-hub.ts";
+import { createWorkerServer, listenOn } from "./http/worker-server.ts";
+import { InferenceHost } from "./inference/inference-host.ts";
+import { ArtworkRunner } from "./kube/artwork-runner.ts";
+import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
+import { Heartbeat } from "./kube/heartbeat.ts";
+import { resolveModelDir } from "./kube/model-sources.ts";
+import { workerMetrics } from "./metrics.ts";
+import type { ModelSpec } from "./pipeline/render-request.ts";
+import { DirectoryStore } from "./storage/directory-store.ts";
+
+export interface WorkerConfig {
+  pool: string;
+  namespace: string;
+  workerId: string;
+  port: number;
+  bindAddress: string;
+  advertiseHost: string;
+  storageDir: string;
+  drainSeconds: number;
+  leaseSeconds: number;
+}
+
+export class WorkerProcess {
+  private readonly registry = new Registry();
+  private readonly metrics = workerMetrics(this.registry);
+  private readonly hub = new PreviewHub();
+  private readonly store: DirectoryStore;
+  private server: Server | undefined;
+  private heartbeat: Heartbeat | undefined;
+  private host: InferenceHost | undefined;
+  private runner: ArtworkRunner | undefined;
+  private models: WorkerModelReport[] = [];
+  private capacity = 1;
+  private accelerator: "cpu" | "cuda" = "cpu";
+  private notReady: { reason: string; message: string } | undefined = {
+    reason: "Loading",
+    message: "loading models",
+  };
+  private endpoint: string | undefined;
+  port: number | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly config: WorkerConfig,
+    private readonly log: Logger,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    this.store = new DirectoryStore(config.storageDir);
+  }
+
+  private report(): WorkerReport {
+    return {
+      pool: this.config.pool,
+      ready: this.notReady === undefined && !(this.runner?.isDraining() ?? false),
+      ...(this.notReady ? { reason: this.notReady.reason, message: this.notReady.message } : {}),
+      models: this.models,
+      capacity: this.capacity,
+      inFlight: this.runner?.inFlight() ?? [],
+      accelerator: this.accelerator,
+      ...(this.endpoint ? { endpoint: this.endpoint } : {}),
+      ...(this.runner?.isDraining() ? { draining: true } : {}),
+    };
+  }
+
+  private async notReadyReason(): Promise<string | undefined> {
+    if (this.notReady) return `${this.notReady.reason}: ${this.notReady.message}`;
+    if (this.runner?.isDraining()) return "Draining: shutting down";
+    const health = await this.store.checkHealth();
+    if (!health.ok) return `StorageUnavailable: ${health.reason}`;
+    return undefined;
+  }
+
+  async start() {
+    const { config, log } = this;
+    this.server = createWorkerServer({
+      registry: this.registry,
+      hub: this.hub,
+      notReadyReason: () => this.notReadyReason(),
+    });
+    this.port = await listenOn(this.server, config.port, config.bindAddress);
+    this.endpoint = `http://${config.advertiseHost}:${this.port}`;
+    log.info({ endpoint: this.endpoint, port: this.port }, "http server listened");
+
+    const pool = await new AriaClient(this.kc).get<ModelPool>(MODEL_POOL, config.namespace, config.pool);
+    this.capacity = pool.spec.concurrency ?? 1;
+    this.accelerator = pool.spec.accelerator ?? "cpu";
+    this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
+    this.heartbeat = new Heartbeat(
+      this.kc,
+      config.namespace,
+      config.pool,
+      config.workerId,
+      () => this.report(),
+      log,
+    );
+    await this.heartbeat.start();
+
+    const specs: ModelSpec[] = [];
+    const defaults = new Map<string, GeneratorDefaults>();
+    const failures: string[] = [];
+    for (const m of pool.spec.models) {
+      try {
+        const dir = await resolveModelDir(m);
+        specs.push({ name: m.name, role: m.role, dir });
+        if (m.role === "generator") defaults.set(m.name, await generatorDefaults(dir));
+      } catch (err) {
+        failures.push(`${m.name}: ${(err as Error).message}`);
+        this.setModel(m.name, "Failed", (err as Error).message);
+      }
+    }
+    const t0 = performance.now();
+    this.host = await InferenceHost.start({
+      models: specs,
+      accelerator: this.accelerator,
+      concurrency: this.capacity,
+      warmupSteps: pool.spec.warmup?.enabled === false ? 0 : (pool.spec.warmup?.steps ?? 2),
+      logger: log,
+    });
+    for (const s of this.host.modelStates()) this.setModel(s.name, s.state, s.message);
+    for (const s of this.host.modelStates())
+      if (s.state === "Failed") failures.push(`${s.name}: ${s.message ?? "failed to load"}`);
+    for (const m of this.models)
+      this.metrics.preloaded.set({ pool: config.pool, model: m.name }, m.state === "Ready" ? 1 : 0);
+
+    this.runner = new ArtworkRunner({
+      kc: this.kc,
+      namespace: config.namespace,
+      pool: config.pool,
+      workerId: config.workerId,
+      capacity: this.capacity,
+      host: this.host,
+      store: this.store,
+      hub: this.hub,
+      metrics: this.metrics,
+      defaults: (model) => defaults.get(model),
+      log,
+      events: new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log),
+      onChange: () => void this.heartbeat?.beatSafely(),
+    });
+    await this.runner.start();
+
+    const disk = await statfs(config.storageDir).catch(() => undefined);
+    if (failures.length > 0) {
+      this.notReady = { reason: "ModelLoadFailed", message: failures.join("; ") };
+      log.error({ failures }, "models failed to load; worker stays not ready");
+    } else {
+      this.notReady = undefined;
+      log.info(
+        {
+          seconds: Math.round((performance.now() - t0) / 10) / 100,
+          models: specs.map((s) => s.name),
+          freeBytes: disk ? disk.bavail * disk.bsize : undefined,
+        },
+        "loaded and warmed models; worker ready",
+      );
+    }
+    await this.heartbeat.beatSafely();
+  }
+
+  private setModel(name: string, state: WorkerModelReport["state"], message?: string) {
+    this.models = this.models.map((m) =>
+      m.name === name ? { ...m, state, ...(message ? { message } : {}) } : m,
+    );
+  }
+
+  /** Drains: finishes or hands back running Artworks, then releases the Lease. */
+  async stop() {
+    this.log.info("draining");
+    await this.heartbeat?.beatSafely();
+    await this.runner?.drain(this.config.drainSeconds * 1000);
+    await this.heartbeat?.stop(true);
+    await this.host?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.log.info("worker stopped");
+  }
+}
