@@ -76,12 +76,10 @@ while (done.length < names.length) {
   for (const name of names) {
     const art = await client.get<Artwork>(ARTWORK, "default", name).catch(() => undefined);
     const phase = art?.status?.phase ?? "Pending";
-    bar
-      .get(name)
-      ?.update(phase === "Succeeded" ? 100 : (art?.status?.progress?.percent ?? 0), {
-        name: name.padEnd(9),
-        phase,
-      });
+    bar.get(name)?.update(phase === "Succeeded" ? 100 : (art?.status?.progress?.percent ?? 0), {
+      name: name.padEnd(9),
+      phase,
+    });
     if (art && (phase === "Succeeded" || phase === "Failed")) done.push(art);
   }
   await new Promise((r) => setTimeout(r, 250));
