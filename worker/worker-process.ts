@@ -17,6 +17,7 @@ import { ArtworkRunner } from "./kube/artwork-runner.ts";
 import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
 import { Heartbeat } from "./kube/heartbeat.ts";
 import { resolveModelDir } from "./kube/model-sources.ts";
+import { registerGpuMemory } from "./gpu-memory.ts";
 import { workerMetrics } from "./metrics.ts";
 import type { ModelSpec } from "./pipeline/render-request.ts";
 import { DirectoryStore } from "./storage/directory-store.ts";
@@ -129,6 +130,7 @@ export class WorkerProcess {
       warmupSteps: pool.spec.warmup?.enabled === false ? 0 : (pool.spec.warmup?.steps ?? 2),
       logger: log,
     });
+    if (this.host.provider === "cuda") registerGpuMemory(this.registry, config.pool);
     for (const s of this.host.modelStates()) this.setModel(s.name, s.state, s.message);
     for (const s of this.host.modelStates())
       if (s.state === "Failed") failures.push(`${s.name}: ${s.message ?? "failed to load"}`);

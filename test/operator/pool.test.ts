@@ -123,4 +123,28 @@ describe("ModelPool", () => {
     );
     expect(gone.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
   });
+
+  it("reports a model that cannot be loaded on the pool, while the worker stays up and not ready", async () => {
+    await createPool(ns, "broken", {
+      replicas: 1,
+      models: [
+        { name: "ghost", role: "generator", source: { path: "/nonexistent/ghost-model" } },
+        { name: "aria-clip", role: "clip", source: { builtin: "aria-clip" } },
+      ],
+    });
+    const worker = startWorker(ns, "broken", "b1");
+    await worker.waitForLog("models failed to load; worker stays not ready", 120_000);
+    const pool = await eventually(
+      () => aria().get<ModelPool>(MODEL_POOL, ns, "broken"),
+      (p) => p.status?.conditions?.some((c) => c.type === "Degraded" && c.status === "True") ?? false,
+      30_000,
+    );
+    expect(pool.status?.readyReplicas).toBe(0);
+    expect(pool.status?.models?.find((m) => m.name === "ghost")).toMatchObject({ state: "Failed" });
+    expect(pool.status?.conditions?.find((c) => c.type === "Degraded")?.message).toContain("ghost");
+    const readyz = await fetch(`http://127.0.0.1:${await worker.port()}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toContain("ModelLoadFailed");
+    expect(worker.child.exitCode).toBeNull();
+  });
 });

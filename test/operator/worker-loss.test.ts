@@ -88,4 +88,58 @@ describe("a worker killed mid-run", () => {
     expect(stalled).toMatchObject({ status: "True", reason: "WorkerLost" });
     expect(stalled?.message).toContain("spec.maxAttempts=1");
   });
+
+  it("times out an Artwork that runs past spec.timeoutSeconds, with a clear reason", async () => {
+    const live = [...workers.entries()].find(
+      ([, w]) => w.child.exitCode === null && w.child.signalCode === null,
+    );
+    expect(live).toBeDefined();
+    await createArtwork(ns, "slow", {
+      poolRef: { name: "studio" },
+      width: 512,
+      height: 512,
+      steps: 150,
+      variations: 8,
+      timeoutSeconds: 2,
+    });
+    const failed = await eventually(
+      () => getArtwork(ns, "slow"),
+      (a) => a.status?.phase === "Failed",
+      60_000,
+      250,
+    );
+    const stalled = failed.status?.conditions?.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({
+      status: "True",
+      reason: "Timeout",
+      message: "did not finish within spec.timeoutSeconds (2s)",
+    });
+  });
+});
+
+describe("a worker asked to stop", () => {
+  it("hands its running Artwork back on SIGTERM so another worker finishes it", async () => {
+    const a = startWorker(ns, "studio", "d1", ["--drain-seconds", "1"]);
+    const b = startWorker(ns, "studio", "d2", ["--drain-seconds", "1"]);
+    await Promise.all([a, b].map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
+    await createArtwork(ns, "handed", {
+      poolRef: { name: "studio" },
+      width: 256,
+      height: 256,
+      steps: 150,
+      variations: 4,
+    });
+    const running = await eventually(
+      () => getArtwork(ns, "handed"),
+      (x) => x.status?.phase === "Generating",
+      60_000,
+      100,
+    );
+    const first = running.status?.worker === "d1" ? a : b;
+    await first.kill("SIGTERM");
+    expect(first.lines.some((l) => l.msg === "handed back artwork on shutdown")).toBe(true);
+    const done = await eventually(() => getArtwork(ns, "handed"), isReady, 120_000, 250);
+    expect(done.status?.attempt).toBe(2);
+    expect(done.status?.worker).not.toBe(running.status?.worker);
+  });
 });

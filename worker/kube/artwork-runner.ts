@@ -165,7 +165,10 @@ export class ArtworkRunner {
         ...phase({
           phase: "Generating",
           reason: "Generating",
-          message: `generating ${req.variations} candidates on ${this.o.workerId}`,
+          // A pool that asked for CUDA but runs on CPU says so where the user looks.
+          message: `generating ${req.variations} candidates on ${this.o.workerId}${
+            this.o.host.providerMessage ? ` (${this.o.host.providerMessage})` : ""
+          }`,
         }),
         steps: req.steps,
         guidanceScale: req.guidanceScale,
