@@ -73,7 +73,8 @@ function tonality(luma: Float32Array): { exposure: number; contrast: number } {
   let sum = 0;
   let sumSq = 0;
   let clipped = 0;
-  for (const v of luma) {
+  for (let i = 0; i < luma.length; i++) {
+    const v = luma[i]!;
     sum += v;
     sumSq += v * v;
     if (v <= CLIP_LOW || v >= CLIP_HIGH) clipped++;

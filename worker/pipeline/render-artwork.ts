@@ -45,8 +45,22 @@ export async function renderArtwork(
   const cond = await generator.encodePrompt(req.prompt);
   const guided = req.guidanceScale > 1;
   const uncond = guided ? await generator.encodePrompt(req.negativePrompt ?? "") : cond;
+  const parameters = (seed: number): GenerationParameters => ({
+    prompt: req.prompt,
+    ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
+    steps: req.steps,
+    scheduler: req.scheduler as SchedulerName,
+    guidanceScale: req.guidanceScale,
+    seed,
+    width: req.width,
+    height: req.height,
+    model: req.model,
+  });
   const images: RgbImage[] = [];
   const seeds: number[] = [];
+  // Each candidate's PNG is encoded on libuv's threads while the next one generates and while
+  // curation runs, so encoding mostly overlaps inference instead of following it.
+  const pngs: Array<Promise<Buffer>> = [];
   for (let variation = 0; variation < req.variations; variation++) {
     const seed = (req.seed + variation) % SEED_RANGE;
     seeds.push(seed);
@@ -73,6 +87,12 @@ export async function renderArtwork(
       },
     });
     images.push(image);
+    const png = encodeOutputs(image, { formats: ["png"], parameters: parameters(seed) }).then(
+      ([encoded]) => encoded!.data,
+    );
+    // Handled where it is awaited; this only keeps a failure during a later variation from being unhandled.
+    png.catch(() => {});
+    pngs.push(png);
   }
   const generateSeconds = elapsed(generateStart);
 
@@ -89,40 +109,25 @@ export async function renderArtwork(
   const selection = selectCandidate(scores, req.curation?.weights ?? DEFAULT_WEIGHTS, req.curation?.minScore);
   const curateSeconds = elapsed(curateStart);
 
-  const parameters = (seed: number): GenerationParameters => ({
-    prompt: req.prompt,
-    ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
-    steps: req.steps,
-    scheduler: req.scheduler as SchedulerName,
-    guidanceScale: req.guidanceScale,
-    seed,
-    width: req.width,
-    height: req.height,
-    model: req.model,
-  });
+  // What encoding still costs after curation: the part that did not overlap inference.
   const encodeStart = performance.now();
-  const candidates: RenderedCandidate[] = await Promise.all(
-    selection.candidates.map(async (c) => {
-      const [encoded] = await encodeOutputs(images[c.index]!, {
-        formats: ["png"],
-        parameters: parameters(seeds[c.index]!),
-      });
-      const png = encoded!.data;
-      return {
-        index: c.index,
-        seed: seeds[c.index]!,
-        png,
-        sha256: createHash("sha256").update(png).digest("hex"),
-        scores: {
-          clip: c.clip,
-          aesthetic: c.aesthetic,
-          technical: c.technical,
-          ensemble: c.ensemble,
-          confidence: c.confidence,
-        },
-      };
-    }),
-  );
+  const encoded = await Promise.all(pngs);
+  const candidates: RenderedCandidate[] = selection.candidates.map((c) => {
+    const png = encoded[c.index]!;
+    return {
+      index: c.index,
+      seed: seeds[c.index]!,
+      png,
+      sha256: createHash("sha256").update(png).digest("hex"),
+      scores: {
+        clip: c.clip,
+        aesthetic: c.aesthetic,
+        technical: c.technical,
+        ensemble: c.ensemble,
+        confidence: c.confidence,
+      },
+    };
+  });
   const chosen = selection.selected;
   const outputs = chosen
     ? await encodeOutputs(images[chosen.index]!, {
@@ -130,6 +135,7 @@ export async function renderArtwork(
         upscale: req.output.upscale,
         parameters: parameters(seeds[chosen.index]!),
         aria: { candidate: chosen.index, scores: candidates[chosen.index]!.scores },
+        png: encoded[chosen.index],
       })
     : [];
   const encodeSeconds = elapsed(encodeStart);

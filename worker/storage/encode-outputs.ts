@@ -20,6 +20,8 @@ export interface EncodeOptions {
   parameters: GenerationParameters;
   /** Extra facts for the PNG's `aria` chunk (artwork name, scores, …). */
   aria?: Record<string, unknown>;
+  /** The same pixels already encoded as PNG at upscale 1 (a candidate's file): only its text is rewritten. */
+  png?: Buffer;
 }
 
 const MEDIA_TYPES: Record<OutputFormat, string> = {
@@ -31,9 +33,11 @@ const MEDIA_TYPES: Record<OutputFormat, string> = {
 };
 
 // Quality settings pick "visually lossless" for the lossy formats: these are finished artworks,
-// not thumbnails. TIFF is for archiving, so it stays lossless.
+// not thumbnails. TIFF is for archiving, so it stays lossless. PNG uses zlib level 2 with adaptive
+// row filters: at 512² it is faster than level 9 without filters and the files are about 40% smaller
+// (level 9 with filters is ten times slower for 5% less).
 const ENCODERS: Record<OutputFormat, (s: Sharp) => Sharp> = {
-  png: (s) => s.png({ compressionLevel: 9 }),
+  png: (s) => s.png({ compressionLevel: 2, adaptiveFiltering: true }),
   webp: (s) => s.webp({ quality: 90 }),
   avif: (s) => s.avif({ quality: 70 }),
   jpeg: (s) => s.jpeg({ quality: 92, chromaSubsampling: "4:4:4" }),
@@ -74,7 +78,8 @@ export async function encodeOutputs(image: RgbImage, options: EncodeOptions): Pr
   };
   return Promise.all(
     [...new Set(options.formats)].map(async (format) => {
-      const encoded: Buffer = await ENCODERS[format](source()).toBuffer();
+      const reuse = format === "png" && upscale === 1 ? options.png : undefined;
+      const encoded: Buffer = reuse ?? (await ENCODERS[format](source()).toBuffer());
       const data = format === "png" ? embedPngText(encoded, text) : encoded;
       return { format, data, width, height, mediaType: MEDIA_TYPES[format] };
     }),
