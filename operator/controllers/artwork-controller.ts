@@ -95,10 +95,16 @@ export class ArtworkLifecycle {
     return deadline === undefined ? undefined : { requeueAfterMs: Math.max(250, deadline - Date.now()) };
   }
 
-  /** The binding's second write (the label the worker watches) did not land: finish it. */
+  /**
+   * The binding's second write (the label the worker watches, and the finalizer) has not landed:
+   * finish it. Writing exactly what the scheduler writes means that whichever of the two lands
+   * second changes nothing, and the apiserver stores no new version for it.
+   */
   private async relabel(art: Artwork, worker: string) {
+    const finalizers = art.metadata.finalizers ?? [];
     await this.ctx.client.patchMetadata(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", {
       labels: { [WORKER_LABEL]: worker },
+      ...(finalizers.includes(ARTWORK_FINALIZER) ? {} : { finalizers: [...finalizers, ARTWORK_FINALIZER] }),
     });
   }
 

@@ -16,6 +16,13 @@ import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
 import { chooseWorker, queueOrder } from "../scheduling/placement.ts";
 import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 
+/** Waiting marks written at once; enough to hide round trips, few enough not to flood the apiserver. */
+const MARK_WAITING_BATCH = 32;
+
+async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>) {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
 interface Assumed {
   worker: string;
   attempt: number;
@@ -62,21 +69,24 @@ export class PoolScheduler {
 
     const generators = generatorModels(pool);
     const learning = this.ctx.caches.learning.get(key.namespace, learningStateName(pool));
-    let waiting = 0;
+    const waiting: Artwork[] = [];
     for (const art of pending) {
       if (art.spec.model && !generators.includes(art.spec.model)) continue;
       const choice = this.modelFor(art, generators, learning);
       const worker = chooseWorker(workers, inFlight, choice.model);
       if (!worker) {
-        waiting++;
-        await this.markWaiting(art, workers.length);
+        waiting.push(art);
         continue;
       }
       if (await this.bind(art, worker.id, choice, learning)) {
         inFlight.set(worker.id, (inFlight.get(worker.id) ?? 0) + 1);
       }
     }
-    this.ctx.metrics.queueDepth.set({ namespace: key.namespace, pool: key.name }, waiting);
+    // Bindings first, then the waiting marks, several at a time: a burst of a thousand new
+    // Artworks would otherwise hold this pass (and so the next binding) for a thousand
+    // sequential writes.
+    await inBatches(waiting, MARK_WAITING_BATCH, (art) => this.markWaiting(art, workers.length));
+    this.ctx.metrics.queueDepth.set({ namespace: key.namespace, pool: key.name }, waiting.length);
     this.ctx.metrics.activeGenerations.set(
       { namespace: key.namespace, pool: key.name },
       [...inFlight.values()].reduce((a, b) => a + b, 0),
