@@ -1,7 +1,7 @@
-// Worker pipeline figures for the issue note: model load, warm generation, batched vs one-by-one
-// curation, and how much of a render is ONNX run() time. Run: npx tsx bench/worker-pipeline.ts
+// Worker pipeline figures: model load, a warm 512×512 render and how much of it is ONNX run() time
+// (the pipeline overhead), and batched vs one-by-one curation.
+// Run: npx tsx bench/worker-pipeline.ts [--repeats 7]
 import { readFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import { InferenceHost } from "../worker/inference/inference-host.ts";
@@ -10,8 +10,9 @@ import { SessionFactory } from "../worker/pipeline/execution-provider.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import type { ModelSpec, RenderRequest } from "../worker/pipeline/render-request.ts";
 import { RunMeter } from "../worker/pipeline/run-meter.ts";
+import { machineFacts, numberFlag, printTable, since, type Figure } from "./report.ts";
 
-const REPEATS = 7;
+const REPEATS = numberFlag("repeats", 7);
 const VARIATIONS = 4;
 const CURATION_CANDIDATES = 8;
 
@@ -24,27 +25,18 @@ const index = JSON.parse(await readFile(join(specs[0]!.dir, "model_index.json"),
   aria: { width: number; height: number; steps: number; guidanceScale: number; scheduler: string };
 };
 const defaults = index.aria;
-const ortVersion = (
-  JSON.parse(
-    await readFile(new URL("../node_modules/onnxruntime-node/package.json", import.meta.url), "utf8"),
-  ) as {
-    version: string;
-  }
-).version;
+// The issue's figure is for 512×512; steps, guidance and scheduler are the model's defaults.
+const WIDTH = 512;
+const HEIGHT = 512;
 
-console.log(
-  `CPU:          ${cpus()[0]?.model ?? "unknown"} × ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
-);
-console.log(`Node:         ${process.version} (${process.platform}/${process.arch})`);
-console.log(`onnxruntime:  onnxruntime-node ${ortVersion}, CPU execution provider`);
-console.log(
-  `Artwork:      aria-painter ${defaults.width}×${defaults.height}, ${defaults.steps} steps ${defaults.scheduler}, ` +
-    `guidance ${defaults.guidanceScale}, ${VARIATIONS} variations, png; ${REPEATS} repeats, times in ms`,
-);
-console.log("");
+machineFacts({
+  Artwork:
+    `aria-painter ${WIDTH}×${HEIGHT}, ${defaults.steps} steps ${defaults.scheduler}, guidance ` +
+    `${defaults.guidanceScale}, ${VARIATIONS} variations, png; ${REPEATS} repeats`,
+});
 
-type Row = [label: string, samples: number[], unit?: "ms" | "×"];
-const rows: Row[] = [];
+const rows: Figure[] = [];
+const ms = (figure: string, samples: number[]): Figure => ({ figure, samples, unit: "ms" });
 
 async function repeat(fn: () => Promise<number>): Promise<number[]> {
   const samples: number[] = [];
@@ -52,33 +44,33 @@ async function repeat(fn: () => Promise<number>): Promise<number[]> {
   return samples;
 }
 
-function since(start: number): number {
-  return performance.now() - start;
-}
-
 // Model load: sessions for all three models in one thread (what a pod pays before warm-up), then the
 // whole InferenceHost start (thread start, load and warm-up of every model).
-rows.push([
-  "load 3 models (in process, no warm-up)",
-  await repeat(async () => {
-    const registry = new ModelRegistry(new SessionFactory("cpu"), new RunMeter());
-    const start = performance.now();
-    await registry.loadAll(specs, 0, () => {}).catch(() => {});
-    const elapsed = since(start);
-    await registry.releaseAll();
-    return elapsed;
-  }),
-]);
-rows.push([
-  "InferenceHost.start (thread + load + warm-up)",
-  await repeat(async () => {
-    const start = performance.now();
-    const h = await InferenceHost.start({ models: specs, accelerator: "cpu" });
-    const elapsed = since(start);
-    await h.close();
-    return elapsed;
-  }),
-]);
+rows.push(
+  ms(
+    "load 3 models (in process, no warm-up)",
+    await repeat(async () => {
+      const registry = new ModelRegistry(new SessionFactory("cpu"), new RunMeter());
+      const start = performance.now();
+      await registry.loadAll(specs, 0, () => {}).catch(() => {});
+      const elapsed = since(start);
+      await registry.releaseAll();
+      return elapsed;
+    }),
+  ),
+);
+rows.push(
+  ms(
+    "InferenceHost.start (thread + load + warm-up)",
+    await repeat(async () => {
+      const start = performance.now();
+      const h = await InferenceHost.start({ models: specs, accelerator: "cpu" });
+      const elapsed = since(start);
+      await h.close();
+      return elapsed;
+    }),
+  ),
+);
 
 // Warm generation through the host, as the worker runs it.
 const host = await InferenceHost.start({ models: specs, accelerator: "cpu" });
@@ -89,8 +81,8 @@ const request: RenderRequest = {
   steps: defaults.steps,
   guidanceScale: defaults.guidanceScale,
   scheduler: defaults.scheduler,
-  width: defaults.width,
-  height: defaults.height,
+  width: WIDTH,
+  height: HEIGHT,
   variations: VARIATIONS,
   output: { formats: ["png"], upscale: 1 },
 };
@@ -118,13 +110,19 @@ for (let i = 0; i < REPEATS; i++) {
   }
 }
 await host.close();
-rows.push([`warm render, ${VARIATIONS} variations (wall, host)`, wall]);
-rows.push(["  generate (in thread)", generate]);
-rows.push(["  curate (in thread)", curate]);
-rows.push(["  encode PNGs (in thread)", encode]);
-rows.push(["  ONNX run() total", onnx]);
-for (const [label, samples] of perSession) rows.push([label, samples]);
-rows.push(["pipeline overhead = wall / ONNX run()", overhead, "×"]);
+rows.push(ms(`warm render, ${VARIATIONS} variations (wall, host)`, wall));
+rows.push(ms("  generate (in thread)", generate));
+rows.push(ms("  curate (in thread)", curate));
+rows.push(ms("  encode PNGs, not overlapped (in thread)", encode));
+rows.push(ms("  ONNX run() total", onnx));
+for (const [label, samples] of perSession) rows.push(ms(label, samples));
+rows.push({
+  figure: "pipeline overhead = wall / ONNX run()",
+  samples: overhead,
+  unit: "×",
+  digits: 2,
+  target: { op: "≤", value: 1.1 },
+});
 
 // Curation of 8 candidates: one run per model vs one run per candidate, on the same images.
 const meter = new RunMeter();
@@ -169,21 +167,27 @@ for (let i = 0; i < REPEATS; i++) {
   }
 }
 await registry.releaseAll();
-rows.push([`curation of ${CURATION_CANDIDATES} candidates, batched (2 runs)`, batchedTimes]);
-rows.push([`curation of ${CURATION_CANDIDATES} candidates, one-by-one (16 runs)`, singleTimes]);
-rows.push(["one-by-one / batched", singleTimes.map((s, i) => s / batchedTimes[i]!), "×"]);
+rows.push(ms(`curation of ${CURATION_CANDIDATES} candidates, batched (2 runs)`, batchedTimes));
+rows.push(ms(`curation of ${CURATION_CANDIDATES} candidates, one-by-one (16 runs)`, singleTimes));
+rows.push({
+  figure: "one-by-one / batched",
+  samples: singleTimes.map((s, i) => s / batchedTimes[i]!),
+  unit: "×",
+  digits: 2,
+});
+rows.push({
+  figure: "max |batched − one-by-one| score",
+  samples: [maxDiff],
+  unit: "",
+  digits: 7,
+  target: { op: "≤", value: 1e-5 },
+});
 
-const width = Math.max(...rows.map(([label]) => label.length));
-const fmt = (v: number, unit: "ms" | "×") => (unit === "ms" ? v.toFixed(1) : v.toFixed(2)).padStart(9);
-console.log(`${"".padEnd(width)}    median       min       max`);
-for (const [label, samples, unit = "ms"] of rows) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  console.log(
-    `${label.padEnd(width)} ${fmt(median, unit)} ${fmt(sorted[0]!, unit)} ${fmt(sorted.at(-1)!, unit)}`,
-  );
-}
-console.log("");
+printTable("Worker pipeline (times in ms)", rows);
 console.log(
-  `max |batched − one-by-one| score difference over ${REPEATS} × ${CURATION_CANDIDATES} candidates: ${maxDiff.toExponential(2)}`,
+  "Batched curation on this CPU: CLIP and the aesthetic MLP are tiny, so a run costs little more than\n" +
+    "its fixed overhead (feeds, the native call, outputs) and both modes are dominated by work that\n" +
+    "batching does not change: resizing each candidate to 224×224 and the technical metrics, done per\n" +
+    "image either way. Batching saves the 14 extra runs' overhead only; the 3× the seed claims comes\n" +
+    "from a GPU, where each run also pays a launch and synchronisation that batching amortises.",
 );

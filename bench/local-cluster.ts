@@ -1,0 +1,131 @@
+// A local control plane with Aria's operator and workers as processes, for the benchmarks that
+// need the whole system (the same pieces the integration tests and the demo use).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
+import { MODEL_POOL } from "../crds/api.ts";
+import type { Artwork } from "../crds/artwork.ts";
+import type { ModelPool, ModelPoolSpec } from "../crds/model-pool.ts";
+import { AriaClient } from "../operator/runtime/aria-client.ts";
+import { spawnAria, type Proc } from "../test/controlplane/aria-process.ts";
+import {
+  startControlPlane,
+  stopControlPlane,
+  type ControlPlaneState,
+} from "../test/controlplane/control-plane.ts";
+
+export const BUILTIN_POOL_MODELS: ModelPoolSpec["models"] = [
+  { name: "aria-painter", role: "generator", source: { builtin: "aria-painter" } },
+  { name: "aria-clip", role: "clip", source: { builtin: "aria-clip" } },
+  { name: "aria-aesthetic", role: "aesthetic", source: { builtin: "aria-aesthetic" } },
+];
+
+export const WORKER_READY_LOG = "loaded and warmed models; worker ready";
+
+export class LocalCluster {
+  readonly client: AriaClient;
+  private readonly procs = new Set<Proc>();
+
+  private constructor(
+    readonly cp: ControlPlaneState,
+    readonly kc: KubeConfig,
+    readonly dir: string,
+  ) {
+    this.client = new AriaClient(kc);
+  }
+
+  static async start(): Promise<LocalCluster> {
+    const dir = await mkdtemp(join(tmpdir(), "aria-bench-"));
+    const cp = await startControlPlane({ dataDir: join(dir, "cluster") });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    return new LocalCluster(cp, kc, dir);
+  }
+
+  async namespace(name: string): Promise<string> {
+    await this.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+    return name;
+  }
+
+  async pool(namespace: string, name: string, spec: Partial<ModelPoolSpec>): Promise<ModelPool> {
+    return this.client.create<ModelPool>(MODEL_POOL, namespace, {
+      apiVersion: "aria.dev/v1alpha1",
+      kind: "ModelPool",
+      metadata: { name },
+      spec: { models: BUILTIN_POOL_MODELS, replicas: 1, ...spec },
+    });
+  }
+
+  /**
+   * Every Artwork event in the namespace, in order. The watch resumes from the last resourceVersion
+   * it saw when the apiserver ends it (a fresh apiserver answers 429 while its priority-and-fairness
+   * configuration settles), so no write is missed or seen twice.
+   */
+  async watchArtworks(
+    namespace: string,
+    onEvent: (type: string, art: Artwork) => void,
+  ): Promise<{ stop: () => void }> {
+    let resourceVersion: string | undefined;
+    let stopped = false;
+    let current: AbortController | undefined;
+    const start = async (): Promise<void> => {
+      current = await new Watch(this.kc).watch(
+        `/apis/aria.dev/v1alpha1/namespaces/${namespace}/artworks`,
+        resourceVersion ? { resourceVersion } : {},
+        (type, obj) => {
+          const art = obj as Artwork;
+          resourceVersion = art.metadata.resourceVersion ?? resourceVersion;
+          onEvent(type, art);
+        },
+        () => {
+          if (!stopped) setTimeout(() => void start(), 200);
+        },
+      );
+    };
+    await start();
+    return {
+      stop: () => {
+        stopped = true;
+        current?.abort();
+      },
+    };
+  }
+
+  operator(namespace: string, env: Record<string, string> = {}): Proc {
+    return this.spawn(
+      "operator/main.ts",
+      ["--namespace", namespace, "--port", "0", "--bind-address", "127.0.0.1"],
+      env,
+    );
+  }
+
+  worker(namespace: string, pool: string, id: string): Proc {
+    return this.spawn(
+      "worker/main.ts",
+      ["--pool", pool, "--namespace", namespace, "--id", id, "--port", "0", "--bind-address", "127.0.0.1"],
+      {},
+    );
+  }
+
+  private spawn(script: string, args: string[], env: Record<string, string>): Proc {
+    // Info, not the debug level tests use: a thousand Artworks' debug lines would cost the operator CPU.
+    const proc = spawnAria(script, [...args, "--storage-dir", join(this.dir, "images")], this.cp.kubeconfig, {
+      LOG_LEVEL: "info",
+      ...env,
+    });
+    this.procs.add(proc);
+    proc.child.once("exit", () => this.procs.delete(proc));
+    return proc;
+  }
+
+  async stopProcesses(): Promise<void> {
+    await Promise.all([...this.procs].map((p) => p.kill("SIGKILL")));
+  }
+
+  async stop(): Promise<void> {
+    await this.stopProcesses();
+    await stopControlPlane(this.cp, false);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
