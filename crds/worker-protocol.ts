@@ -14,6 +14,8 @@ export const WORKER_REPORT_ANNOTATION = "aria.dev/worker-report";
 export const ARTWORK_FINALIZER = "aria.dev/finalizer";
 /** A person's reaction, set with `kubectl annotate artwork NAME aria.dev/feedback=love`. */
 export const FEEDBACK_ANNOTATION = "aria.dev/feedback";
+/** Optional id of the request that set FEEDBACK_ANNOTATION, so a retried request is taken once. */
+export const FEEDBACK_REQUEST_ANNOTATION = "aria.dev/feedback-request";
 /** Reactions already taken from FEEDBACK_ANNOTATION, numbered, as JSON FeedbackLog. */
 export const FEEDBACK_LOG_ANNOTATION = "aria.dev/feedback-log";
 

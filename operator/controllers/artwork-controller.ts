@@ -9,6 +9,7 @@ import {
   ARTWORK_FINALIZER,
   FEEDBACK_ANNOTATION,
   FEEDBACK_LOG_ANNOTATION,
+  FEEDBACK_REQUEST_ANNOTATION,
   WORKER_LABEL,
   type FeedbackLogEntry,
 } from "../../crds/worker-protocol.ts";
@@ -200,13 +201,20 @@ export class ArtworkLifecycle {
   private async takeFeedback(art: Artwork) {
     const value = (art.metadata.annotations?.[FEEDBACK_ANNOTATION] ?? "").trim().toLowerCase();
     const log = feedbackLog(art);
-    const annotations: Record<string, string | null> = { [FEEDBACK_ANNOTATION]: null };
+    const request = art.metadata.annotations?.[FEEDBACK_REQUEST_ANNOTATION];
+    const annotations: Record<string, string | null> = {
+      [FEEDBACK_ANNOTATION]: null,
+      [FEEDBACK_REQUEST_ANNOTATION]: null,
+    };
     if (isFeedbackAction(value)) {
       const seq = (log.at(-1)?.seq ?? 0) + 1;
-      annotations[FEEDBACK_LOG_ANNOTATION] = JSON.stringify([
-        ...log,
-        { seq, action: value, time: new Date().toISOString() },
-      ]);
+      const entry = {
+        seq,
+        action: value,
+        time: new Date().toISOString(),
+        ...(request ? { source: request } : {}),
+      };
+      annotations[FEEDBACK_LOG_ANNOTATION] = JSON.stringify([...log, entry]);
     }
     await this.ctx.client.patchMetadata(
       ARTWORK,

@@ -6,11 +6,13 @@ import express, { type Request, type Response, type Router } from "express";
 import { MOODS, type Artwork } from "../../crds/artwork.ts";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
-import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { FEEDBACK_ANNOTATION, FEEDBACK_REQUEST_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { feedbackLog } from "../controllers/artwork-controller.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
 import { chooseModel } from "../learning/bandit.ts";
 import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
 
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function bad(res: Response, field: string, message: string) {
@@ -72,7 +74,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (!user) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const namespace = body.namespace ?? "default";
-      const { artwork, action } = body;
+      const { artwork, action, requestId } = body;
       if (typeof namespace !== "string" || !DNS.test(namespace))
         return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       if (typeof artwork !== "string" || !DNS.test(artwork))
@@ -80,13 +82,16 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (typeof action !== "string" || !(FEEDBACK_ACTIONS as readonly string[]).includes(action)) {
         return bad(res, "action", `action must be one of ${FEEDBACK_ACTIONS.join(", ")}`);
       }
+      if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
+        return bad(res, "requestId", "requestId must be 1-64 letters, digits, '-' or '_'");
+      }
       if (!(await allowed(user, "patch", namespace, artwork))) {
         res.status(403).json({
           error: `${user.username} may not patch artworks.${GROUP} "${artwork}" in namespace "${namespace}"`,
         });
         return;
       }
-      const outcome = await writeReaction(ctx, namespace, artwork, action, user.username ?? "");
+      const outcome = await writeReaction(ctx, namespace, artwork, action, user.username ?? "", requestId);
       if (outcome === "not-found") {
         res
           .status(404)
@@ -190,6 +195,8 @@ export function feedbackRouter(ctx: OperatorContext): Router {
 /**
  * Sets the feedback annotation only while it is free (resourceVersion precondition), so two
  * callers never overwrite each other's reaction; retries while the operator takes earlier ones in.
+ * A request carrying a requestId that was already taken (a client retrying after a lost
+ * response) is acknowledged without a second reaction.
  */
 async function writeReaction(
   ctx: OperatorContext,
@@ -197,6 +204,7 @@ async function writeReaction(
   name: string,
   action: string,
   user: string,
+  requestId?: string,
 ) {
   for (let i = 0; i < 50; i++) {
     let art: Artwork;
@@ -206,13 +214,26 @@ async function writeReaction(
       if (isNotFound(err)) return "not-found" as const;
       throw err;
     }
-    if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] === undefined) {
+    const annotations = art.metadata.annotations ?? {};
+    if (
+      requestId !== undefined &&
+      (annotations[FEEDBACK_REQUEST_ANNOTATION] === requestId ||
+        feedbackLog(art).some((e) => e.source === requestId))
+    ) {
+      return "written" as const;
+    }
+    if (annotations[FEEDBACK_ANNOTATION] === undefined) {
       try {
         await ctx.client.patchMetadata(
           ARTWORK,
           namespace,
           name,
-          { annotations: { [FEEDBACK_ANNOTATION]: action } },
+          {
+            annotations: {
+              [FEEDBACK_ANNOTATION]: action,
+              ...(requestId !== undefined ? { [FEEDBACK_REQUEST_ANNOTATION]: requestId } : {}),
+            },
+          },
           art.metadata.resourceVersion,
         );
         ctx.log.info(

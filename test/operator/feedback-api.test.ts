@@ -100,6 +100,29 @@ describe("POST /api/feedback", () => {
     expect(art.metadata.annotations?.[FEEDBACK_ANNOTATION]).toBeUndefined();
   });
 
+  it("takes a retried request with the same requestId only once", async () => {
+    const first = await post(
+      { namespace: ns, artwork: "sunset", action: "share", requestId: "share-1" },
+      "alice",
+    );
+    const retry = await post(
+      { namespace: ns, artwork: "sunset", action: "share", requestId: "share-1" },
+      "alice",
+    );
+    expect([first.status, retry.status]).toEqual([202, 202]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const art = await getArtwork(ns, "sunset");
+    const log = JSON.parse(art.metadata.annotations?.["aria.dev/feedback-log"] ?? "[]") as Array<{
+      action: string;
+    }>;
+    expect(log.filter((e) => e.action === "share")).toHaveLength(1);
+    const bad = await post(
+      { namespace: ns, artwork: "sunset", action: "share", requestId: "no spaces" },
+      "alice",
+    );
+    expect(bad.body.field).toBe("requestId");
+  });
+
   it("suggests a model and parameters for a mood", async () => {
     const res = await post({ namespace: ns, pool: "studio", mood: "serene" }, "alice", "/api/suggestions");
     expect(res.status).toBe(200);

@@ -66,8 +66,11 @@ async function annotate(name: string, action: string) {
   }
 }
 
-/** Through the operator's feedback API, retrying while it restarts or is busy taking reactions in. */
-async function viaApi(name: string, action: string) {
+/**
+ * Through the operator's feedback API, retrying while it restarts or is busy taking reactions in;
+ * the requestId makes a retry after a lost response (operator killed mid-request) count once.
+ */
+async function viaApi(name: string, action: string, requestId: string) {
   for (;;) {
     try {
       const port = await operator.port();
@@ -77,7 +80,7 @@ async function viaApi(name: string, action: string) {
           "Content-Type": "application/json",
           Authorization: `Bearer ${controlPlane().tokens.admin}`,
         },
-        body: JSON.stringify({ namespace: ns, artwork: name, action }),
+        body: JSON.stringify({ namespace: ns, artwork: name, action, requestId }),
       });
       if (res.status === 202) return;
       if (res.status !== 503) throw new Error(`feedback API answered ${res.status}: ${await res.text()}`);
@@ -96,7 +99,7 @@ describe("feedback", () => {
       const name = `liked-${i % 10}`;
       const action = ACTIONS[i % ACTIONS.length]!;
       sent[action] = (sent[action] ?? 0) + 1;
-      jobs.push(i % 2 === 0 ? annotate(name, action) : viaApi(name, action));
+      jobs.push(i % 2 === 0 ? annotate(name, action) : viaApi(name, action, `reaction-${i}`));
     }
     for (let restart = 0; restart < 2; restart++) {
       await new Promise((r) => setTimeout(r, 1500));
