@@ -206,7 +206,8 @@ describe("Informer", () => {
     expect(events.slice(2)).toEqual(["delete doomed", "update kept=2"]);
     expect(await restarts(registry, "gone")).toBe(1);
     expect(informer.get(ns, "doomed")).toBeUndefined();
-    expect(watch.connections).toHaveLength(2);
+    // The relist emits before the new watch connects; wait for it rather than race it.
+    await until(() => watch.connections.length === 2);
 
     await createCm("after", "gone");
     await until(() => events.includes("add after=1"));
