@@ -1,3 +1,4 @@
+import type { ArtworkSpec } from "../../crds/artwork.ts";
 // A worker killed mid-run: its Artwork goes back to the queue, another worker finishes it, and a
 // late write from the dead worker's attempt is rejected by the API server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,22 +23,27 @@ beforeAll(async () => {
 });
 afterAll(stopAll);
 
+/** Starts an Artwork long enough to be interrupted (150 steps, 4 candidates) and waits until it runs. */
+async function startLongArtwork(name: string, extra: Partial<ArtworkSpec> = {}) {
+  await createArtwork(ns, name, {
+    poolRef: { name: "studio" },
+    width: 256,
+    height: 256,
+    steps: 150,
+    variations: 4,
+    ...extra,
+  });
+  return eventually(
+    () => getArtwork(ns, name),
+    (a) => a.status?.phase === "Generating",
+    60_000,
+    100,
+  );
+}
+
 describe("a worker killed mid-run", () => {
   it("has its Artwork rebound and finished elsewhere, and its late write rejected", async () => {
-    // Long enough to be killed in the middle: 150 steps, 4 candidates.
-    await createArtwork(ns, "long", {
-      poolRef: { name: "studio" },
-      width: 256,
-      height: 256,
-      steps: 150,
-      variations: 4,
-    });
-    const running = await eventually(
-      () => getArtwork(ns, "long"),
-      (a) => a.status?.phase === "Generating",
-      60_000,
-      100,
-    );
+    const running = await startLongArtwork("long");
     const first = running.status?.worker ?? "";
     expect(running.status?.attempt).toBe(1);
     await workers.get(first)!.kill("SIGKILL");
@@ -63,20 +69,7 @@ describe("a worker killed mid-run", () => {
   });
 
   it("fails an Artwork with a clear reason once spec.maxAttempts workers were lost", async () => {
-    await createArtwork(ns, "doomed", {
-      poolRef: { name: "studio" },
-      width: 256,
-      height: 256,
-      steps: 150,
-      variations: 4,
-      maxAttempts: 1,
-    });
-    const running = await eventually(
-      () => getArtwork(ns, "doomed"),
-      (a) => a.status?.phase === "Generating",
-      60_000,
-      100,
-    );
+    const running = await startLongArtwork("doomed", { maxAttempts: 1 });
     await workers.get(running.status?.worker ?? "")!.kill("SIGKILL");
     const failed = await eventually(
       () => getArtwork(ns, "doomed"),
@@ -120,19 +113,7 @@ describe("a worker asked to stop", () => {
     const a = startWorker(ns, "studio", "d1", ["--drain-seconds", "1"]);
     const b = startWorker(ns, "studio", "d2", ["--drain-seconds", "1"]);
     await Promise.all([a, b].map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
-    await createArtwork(ns, "handed", {
-      poolRef: { name: "studio" },
-      width: 256,
-      height: 256,
-      steps: 150,
-      variations: 4,
-    });
-    const running = await eventually(
-      () => getArtwork(ns, "handed"),
-      (x) => x.status?.phase === "Generating",
-      60_000,
-      100,
-    );
+    const running = await startLongArtwork("handed");
     const first = running.status?.worker === "d1" ? a : b;
     await first.kill("SIGTERM");
     expect(first.lines.some((l) => l.msg === "handed back artwork on shutdown")).toBe(true);

@@ -1,8 +1,7 @@
 import type { Rng } from "../random/rng.ts";
 import { checkShapes } from "./euler.ts";
 import {
-  alphasCumprod,
-  resolveConfig,
+  alphaSchedule,
   spacedTimesteps,
   type ResolvedConfig,
   type SchedulerConfig,
@@ -34,9 +33,11 @@ export class DdimScheduler implements Scheduler {
   private readonly finalAlphaCumprod: number;
 
   constructor(config: SchedulerConfig) {
-    this.config = resolveConfig(config, DDIM_DEFAULTS);
-    this.alphas = alphasCumprod(this.config);
-    this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphas[0]!;
+    ({
+      config: this.config,
+      alphas: this.alphas,
+      finalAlphaCumprod: this.finalAlphaCumprod,
+    } = alphaSchedule(config, DDIM_DEFAULTS));
   }
 
   setTimesteps(steps: number): void {

@@ -1,6 +1,6 @@
 import type { Rng } from "../random/rng.ts";
 import { checkShapes } from "./euler.ts";
-import { alphasCumprod, resolveConfig, type ResolvedConfig, type SchedulerConfig } from "./noise-schedule.ts";
+import { alphaSchedule, type ResolvedConfig, type SchedulerConfig } from "./noise-schedule.ts";
 import type { Scheduler, StepResult } from "./scheduler.ts";
 
 /** LCMScheduler's constructor defaults in diffusers (note: scaled_linear, unlike DDIM and Euler). */
@@ -33,9 +33,11 @@ export class LcmScheduler implements Scheduler {
   private readonly finalAlphaCumprod: number;
 
   constructor(config: SchedulerConfig) {
-    this.config = resolveConfig(config, LCM_DEFAULTS);
-    this.alphas = alphasCumprod(this.config);
-    this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphas[0]!;
+    ({
+      config: this.config,
+      alphas: this.alphas,
+      finalAlphaCumprod: this.finalAlphaCumprod,
+    } = alphaSchedule(config, LCM_DEFAULTS));
   }
 
   setTimesteps(steps: number): void {

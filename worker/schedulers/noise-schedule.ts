@@ -182,3 +182,13 @@ export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
+
+/**
+ * What the alpha-parameterised schedulers (DDIM, LCM) share: the resolved config, ᾱ per training
+ * timestep, and ᾱ after the last step (1 with set_alpha_to_one, else ᾱ₀).
+ */
+export function alphaSchedule(config: SchedulerConfig, defaults: ResolvedConfig) {
+  const resolved = resolveConfig(config, defaults);
+  const alphas = alphasCumprod(resolved);
+  return { config: resolved, alphas, finalAlphaCumprod: resolved.setAlphaToOne ? 1 : alphas[0]! };
+}
