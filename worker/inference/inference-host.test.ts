@@ -103,8 +103,9 @@ describe("InferenceHost", () => {
     queued.abort();
     expect(((await second) as RenderError).reason).toBe("Aborted");
     expect(((await first) as RenderError).reason).toBe("Aborted");
-    // Progress already in flight when abort() ran still arrives; the other ~150 of the 160 steps never run.
-    expect(steps.length).toBeLessThan(20);
+    // Progress already in flight when abort() ran still arrives (steps take about a millisecond, so
+    // a few dozen can be on their way); most of the 160 steps never run.
+    expect(steps.length).toBeLessThan(80);
     // The slot is free again afterwards.
     const after = await host.render(testRequest({ variations: 1 }), () => {});
     expect(after.candidates).toHaveLength(1);
