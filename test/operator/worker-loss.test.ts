@@ -84,7 +84,9 @@ describe("a worker killed mid-run", () => {
 
   it("times out an Artwork that runs past spec.timeoutSeconds, with a clear reason", async () => {
     // The workers above were killed; a fresh one takes this Artwork.
-    await startWorker(ns, "studio", "t1").waitForLog("loaded and warmed models; worker ready", 120_000);
+    const t1 = startWorker(ns, "studio", "t1");
+    workers.set("t1", t1);
+    await t1.waitForLog("loaded and warmed models; worker ready", 120_000);
     await createArtwork(ns, "slow", {
       poolRef: { name: "studio" },
       width: 512,
@@ -110,11 +112,17 @@ describe("a worker killed mid-run", () => {
 
 describe("a worker asked to stop", () => {
   it("hands its running Artwork back on SIGTERM so another worker finishes it", async () => {
-    const a = startWorker(ns, "studio", "d1", ["--drain-seconds", "1"]);
-    const b = startWorker(ns, "studio", "d2", ["--drain-seconds", "1"]);
-    await Promise.all([a, b].map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
+    // Only the two workers of this test may take the Artwork, so that the one SIGTERMed holds it;
+    // the idle t1 stops gracefully, which deletes its Lease, so the scheduler no longer binds to it.
+    await workers.get("t1")?.kill("SIGTERM");
+    for (const id of ["d1", "d2"]) workers.set(id, startWorker(ns, "studio", id, ["--drain-seconds", "1"]));
+    await Promise.all(
+      ["d1", "d2"].map((id) =>
+        workers.get(id)!.waitForLog("loaded and warmed models; worker ready", 120_000),
+      ),
+    );
     const running = await startLongArtwork("handed");
-    const first = running.status?.worker === "d1" ? a : b;
+    const first = workers.get(running.status?.worker ?? "")!;
     await first.kill("SIGTERM");
     expect(first.lines.some((l) => l.msg === "handed back artwork on shutdown")).toBe(true);
     const done = await eventually(() => getArtwork(ns, "handed"), isReady, 120_000, 250);
