@@ -1,7 +1,7 @@
 // aria-operator: `npm run operator -- --help` lists the flags.
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Level } from "pino";
+import { loadKubeConfig } from "./runtime/pooled-kube-config.ts";
 import { parseConfig, usage } from "./config.ts";
 import { Operator } from "./operator.ts";
 import { createLogger } from "./runtime/logger.ts";
@@ -19,8 +19,7 @@ if (config === "help") {
 }
 
 const log = createLogger("aria-operator", config.logLevel as Level);
-const kc = new KubeConfig();
-kc.loadFromDefault();
+const kc = loadKubeConfig();
 const operator = new Operator(kc, config, log);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -1,8 +1,8 @@
 // aria-worker: `npm run worker -- --pool NAME --namespace NS`; `--help` lists the flags.
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Level } from "pino";
+import { loadKubeConfig } from "../operator/runtime/pooled-kube-config.ts";
 import { createLogger } from "../operator/runtime/logger.ts";
 import { WorkerProcess } from "./worker-process.ts";
 
@@ -61,8 +61,7 @@ const number = (flag: string, value: string) => {
 };
 
 const log = createLogger("aria-worker", (values["log-level"] ?? process.env.LOG_LEVEL ?? "info") as Level);
-const kc = new KubeConfig();
-kc.loadFromDefault();
+const kc = loadKubeConfig();
 const worker = new WorkerProcess(
   kc,
   {

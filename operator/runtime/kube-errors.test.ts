@@ -1,6 +1,13 @@
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { isConflict, isGone, isNotFound, retryOnConflict, statusCode } from "./kube-errors.ts";
+import {
+  isConflict,
+  isGone,
+  isNotFound,
+  retryOnConflict,
+  retryTransient,
+  statusCode,
+} from "./kube-errors.ts";
 
 const apiError = (code: number) => new ApiException(code, `HTTP-Code: ${code}`, "{}", {});
 
@@ -43,6 +50,31 @@ describe("kube-errors", () => {
         throw apiError(403);
       }),
     ).rejects.toMatchObject({ code: 403 });
+    expect(calls).toBe(1);
+  });
+
+  it("retries a dropped connection and a 503, but not a rejected write", async () => {
+    const failures = [
+      Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }),
+      apiError(503),
+    ];
+    let calls = 0;
+    const result = await retryTransient(async () => {
+      calls++;
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return "written";
+    });
+    expect(result).toBe("written");
+    expect(calls).toBe(3);
+
+    calls = 0;
+    await expect(
+      retryTransient(async () => {
+        calls++;
+        throw apiError(422);
+      }),
+    ).rejects.toMatchObject({ code: 422 });
     expect(calls).toBe(1);
   });
 });

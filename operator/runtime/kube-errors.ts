@@ -32,13 +32,40 @@ export const isGone = (err: unknown) => statusCode(err) === 410;
  * Runs fn again while it fails with 409 Conflict (client-go's retry.RetryOnConflict): fn must re-read
  * the object each time so the retry writes against the current resourceVersion.
  */
-export async function retryOnConflict<R>(fn: () => Promise<R>, attempts = 5): Promise<R> {
+export function retryOnConflict<R>(fn: () => Promise<R>, attempts = 5): Promise<R> {
+  return retry(fn, isConflict, attempts, (attempt) => 10 * 2 ** (attempt - 1));
+}
+
+/**
+ * A failure that says nothing about the request itself: no HTTP status (connection reset, a
+ * keep-alive socket the server closed, a timeout), throttling, or an API server in trouble.
+ */
+export function isTransient(err: unknown): boolean {
+  const code = statusCode(err);
+  return code === undefined || code === 429 || (code >= 500 && code <= 504);
+}
+
+/**
+ * Runs fn again while it fails transiently, with exponential backoff (100 ms doubling, at most
+ * 5 s apart; about 11 s over the default 8 attempts). For writes whose loss would lose work, such
+ * as a worker's final status; fn must be safe to repeat (fenced or idempotent).
+ */
+export function retryTransient<R>(fn: () => Promise<R>, attempts = 8): Promise<R> {
+  return retry(fn, isTransient, attempts, (attempt) => Math.min(5_000, 100 * 2 ** (attempt - 1)));
+}
+
+async function retry<R>(
+  fn: () => Promise<R>,
+  retryable: (err: unknown) => boolean,
+  attempts: number,
+  delayMs: (attempt: number) => number,
+): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!isConflict(err) || attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** (attempt - 1)));
+      if (!retryable(err) || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs(attempt)));
     }
   }
 }

@@ -10,7 +10,7 @@ import { WORKER_LABEL } from "../../crds/worker-protocol.ts";
 import { AriaClient, type JsonPatchOp } from "../../operator/runtime/aria-client.ts";
 import type { EventRecorder } from "../../operator/runtime/event-recorder.ts";
 import { Informer } from "../../operator/runtime/informer.ts";
-import { statusCode } from "../../operator/runtime/kube-errors.ts";
+import { retryTransient, statusCode } from "../../operator/runtime/kube-errors.ts";
 import type { Logger } from "../../operator/runtime/logger.ts";
 import type { PreviewHub } from "../http/preview-hub.ts";
 import type { InferenceHost } from "../inference/inference-host.ts";
@@ -114,14 +114,21 @@ export class ArtworkRunner {
     ];
   }
 
-  private async write(art: Artwork, attempt: number, status: ArtworkStatus) {
+  /**
+   * A fenced status write. Transient failures are retried (the fence makes a repeat harmless), so a
+   * dropped connection cannot turn a finished render into a failed one; `bestEffort` writes
+   * (progress, superseded by the next) are tried once.
+   */
+  private async write(art: Artwork, attempt: number, status: ArtworkStatus, bestEffort = false) {
     const ops: JsonPatchOp[] = [...this.fence(art, attempt)];
     for (const [field, value] of Object.entries(status)) {
       // null rather than remove: remove fails on an absent field, and the API server prunes nulls.
       ops.push({ op: "add", path: `/status/${field}`, value: value ?? null });
     }
+    const patch = () =>
+      this.client.jsonPatchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", ops);
     try {
-      await this.client.jsonPatchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", ops);
+      await (bestEffort ? patch() : retryTransient(patch));
     } catch (err) {
       if (statusCode(err) === 422 || statusCode(err) === 404) throw new FencedOut();
       throw err;
@@ -262,7 +269,7 @@ export class ArtworkRunner {
         status.phase = "Curating";
       }
       // One progress write in flight at a time; a rejected one means another attempt took over.
-      pending = pending.then(() => this.write(art, attempt, status).catch(() => undefined));
+      pending = pending.then(() => this.write(art, attempt, status, true).catch(() => undefined));
     };
     const result: RenderResult = await this.o.host.render(req, onProgress, signal);
     await pending;

@@ -1,0 +1,45 @@
+// client-node builds a fresh https.Agent for every API call, so each call pays a new TCP and TLS
+// handshake: under a burst of writes that handshake, not the API server, was most of a call's
+// latency and much of the operator's CPU. This KubeConfig keeps one keep-alive agent for as long
+// as the TLS material it was built from stays the same (rotated client certificates get a new one).
+import { Agent } from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+
+type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
+
+/** Idle connections are closed after this long; the API server keeps them open far longer. */
+const IDLE_SOCKET_MS = 30_000;
+
+export class PooledKubeConfig extends KubeConfig {
+  private pooled?: { key: string; agent: Agent };
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getAgent();
+    // Proxy agents (a subclass) and plain-HTTP agents are left as client-node made them.
+    if (fresh?.constructor !== Agent) return;
+    const options = (fresh as Agent).options;
+    const key = [
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.servername,
+      options.rejectUnauthorized,
+    ]
+      .map(String)
+      .join("\0");
+    if (this.pooled?.key !== key) {
+      this.pooled?.agent.destroy();
+      this.pooled = { key, agent: new Agent({ ...options, keepAlive: true, timeout: IDLE_SOCKET_MS }) };
+    }
+    context.setAgent(this.pooled.agent);
+  }
+}
+
+/** The kubeconfig of the environment ($KUBECONFIG, ~/.kube/config or in-cluster), with pooled connections. */
+export function loadKubeConfig(): KubeConfig {
+  const kc = new PooledKubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
