@@ -1,8 +1,10 @@
 // The feedback API: people (or the gallery) react to an Artwork over HTTP. Callers authenticate
 // with a Kubernetes bearer token (TokenReview) and must be allowed to patch that Artwork
 // (SubjectAccessReview); the reaction is written as the same annotation kubectl would set.
+import { createHash } from "node:crypto";
 import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node";
 import express, { type Request, type Response, type Router } from "express";
+import { LRUCache } from "lru-cache";
 import { MOODS, type Artwork } from "../../crds/artwork.ts";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
@@ -13,6 +15,14 @@ import { chooseModel } from "../learning/bandit.ts";
 import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const REVIEW_CACHE_TTL_MS = 10_000;
+
+interface ReviewedUser {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
 const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function bad(res: Response, field: string, message: string) {
@@ -24,6 +34,11 @@ export function feedbackRouter(ctx: OperatorContext): Router {
   router.use(express.json({ limit: "16kb" }));
   const authn = ctx.kc.makeApiClient(AuthenticationV1Api);
   const authz = ctx.kc.makeApiClient(AuthorizationV1Api);
+  // As Kubernetes' delegated authentication and authorization do (10 s by default): a client
+  // retrying or reacting in bursts costs the API server one review per token and decision.
+  const reviews = { max: 10_000, ttl: REVIEW_CACHE_TTL_MS };
+  const users = new LRUCache<string, { user?: ReviewedUser }>(reviews);
+  const decisions = new LRUCache<string, { allowed: boolean }>(reviews);
 
   async function authenticate(req: Request, res: Response) {
     const header = req.get("authorization") ?? "";
@@ -34,20 +49,31 @@ export function feedbackRouter(ctx: OperatorContext): Router {
         .json({ error: "a Kubernetes bearer token is required (Authorization: Bearer <token>)" });
       return undefined;
     }
-    const review = await authn.createTokenReview({ body: { spec: { token } } });
-    if (!review.status?.authenticated || !review.status.user) {
+    const key = createHash("sha256").update(token).digest("hex");
+    let cached = users.get(key);
+    if (!cached) {
+      const review = await authn.createTokenReview({ body: { spec: { token } } });
+      cached = review.status?.authenticated && review.status.user ? { user: review.status.user } : {};
+      users.set(key, cached);
+    }
+    if (!cached.user) {
       res.status(401).json({ error: "the bearer token was not accepted by the Kubernetes API" });
       return undefined;
     }
-    return review.status.user;
+    return cached.user;
   }
 
-  async function allowed(
-    user: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> },
-    verb: string,
-    namespace: string,
-    name?: string,
-  ) {
+  async function allowed(user: ReviewedUser, verb: string, namespace: string, name?: string) {
+    const key = JSON.stringify([user, verb, namespace, name]);
+    let cached = decisions.get(key);
+    if (!cached) {
+      cached = { allowed: await review(user, verb, namespace, name) };
+      decisions.set(key, cached);
+    }
+    return cached.allowed;
+  }
+
+  async function review(user: ReviewedUser, verb: string, namespace: string, name?: string) {
     const review = await authz.createSubjectAccessReview({
       body: {
         spec: {
