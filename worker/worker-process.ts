@@ -150,7 +150,7 @@ export class WorkerProcess {
       defaults: (model) => defaults.get(model),
       log,
       events: new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log),
-      onChange: () => void this.heartbeat?.beatSafely(),
+      onDraining: () => void this.heartbeat?.beatSafely(),
     });
     await this.runner.start();
 

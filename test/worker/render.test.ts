@@ -82,6 +82,35 @@ describe("rendering", () => {
     expect(new Set(done.map((a) => a.status?.worker)).size).toBe(2);
   });
 
+  it("renders each Artwork once, even one that finishes before its own status write comes back", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `quick-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        createArtwork(ns, name, {
+          prompt: "a quick sketch",
+          poolRef: { name: "studio" },
+          variations: 1,
+          width: 64,
+          height: 64,
+          steps: 1,
+        }),
+      ),
+    );
+    await eventually(
+      () => listArtworks(ns),
+      (l) => names.every((n) => l.some((a) => a.metadata.name === n && isReady(a))),
+      120_000,
+      250,
+    );
+    const runs = workers.flatMap((w) => w.lines.filter((l) => l.msg === "finished artwork"));
+    for (const name of names) {
+      expect(
+        runs.filter((l) => l.artwork === `${ns}/${name}`),
+        name,
+      ).toHaveLength(1);
+    }
+  });
+
   it("paints the colour the prompt names", async () => {
     for (const [name, , colour] of PROMPTS) {
       const art = await getArtwork(ns, name);

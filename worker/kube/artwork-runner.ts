@@ -37,8 +37,12 @@ export interface RunnerOptions {
   defaults: (model: string) => GeneratorDefaults | undefined;
   log: Logger;
   events: EventRecorder;
-  /** Called when the set of running Artworks changes, so the heartbeat can report it at once. */
-  onChange: () => void;
+  /**
+   * Called when draining starts, so the heartbeat reports it at once and no new Artwork is bound
+   * here. The running list rides on the regular heartbeat: a beat per start and finish would
+   * double the API writes of short renders, and the scheduler counts load from the Artworks.
+   */
+  onDraining: () => void;
 }
 
 interface Running {
@@ -54,6 +58,12 @@ export class ArtworkRunner {
   private readonly informer: Informer<Artwork>;
   private readonly client: AriaClient;
   private readonly running = new Map<string, Running>();
+  /**
+   * Attempts run here whose own writes the watch has not shown yet. A render can finish before
+   * its first write comes back through the watch; without this, the slot it frees would be given
+   * to the same attempt again, still "Scheduled" in the cache.
+   */
+  private readonly finished = new Map<string, number>();
   private draining = false;
 
   constructor(private readonly o: RunnerOptions) {
@@ -68,7 +78,10 @@ export class ArtworkRunner {
     });
     this.informer.on("add", (a) => this.consider(a));
     this.informer.on("update", (a) => this.consider(a));
-    this.informer.on("delete", (a) => this.running.get(keyOf(a))?.abort.abort());
+    this.informer.on("delete", (a) => {
+      this.running.get(keyOf(a))?.abort.abort();
+      this.finished.delete(keyOf(a));
+    });
   }
 
   async start() {
@@ -88,6 +101,11 @@ export class ArtworkRunner {
       return;
     }
     if (current && current.attempt !== status.attempt) current.abort.abort();
+    const finished = this.finished.get(key);
+    if (finished !== undefined) {
+      if (status.phase === "Scheduled" && status.attempt === finished) return;
+      this.finished.delete(key);
+    }
     if (status.phase !== "Scheduled" || current?.attempt === status.attempt) return;
     if (this.draining || this.running.size >= this.o.capacity) return;
     const attempt = status.attempt ?? 1;
@@ -96,10 +114,9 @@ export class ArtworkRunner {
     this.running.set(key, entry);
     entry.done = this.run(art, attempt, abort.signal).finally(() => {
       if (this.running.get(key) === entry) this.running.delete(key);
-      this.o.onChange();
+      this.finished.set(key, attempt);
       this.recheck();
     });
-    this.o.onChange();
   }
 
   /** A slot freed up: look again at what is bound here and waiting. */
@@ -238,7 +255,8 @@ export class ArtworkRunner {
 
   private async render(art: Artwork, attempt: number, req: RenderRequest, signal: AbortSignal) {
     const key = keyOf(art);
-    let lastWrite = 0;
+    // The first progress write waits an interval too: a render shorter than that gets none.
+    let lastWrite = Date.now();
     let pending: Promise<void> = Promise.resolve();
     const onProgress = (p: RenderProgress) => {
       if (p.preview && this.o.hub.hasSubscribers(key)) {
@@ -361,7 +379,7 @@ export class ArtworkRunner {
    */
   async drain(graceMs: number) {
     this.draining = true;
-    this.o.onChange();
+    this.o.onDraining();
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     const timedOut = await Promise.race([
       all.then(() => false),
