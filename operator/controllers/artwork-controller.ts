@@ -20,6 +20,9 @@ import { isNotFound } from "../runtime/kube-errors.ts";
 import { isAlive } from "../scheduling/worker-view.ts";
 import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 
+/** How long after binding a missing worker label is left to the scheduler's own write. */
+const RELABEL_GRACE_MS = 5_000;
+
 /** How long deletion waits for the delete reaction to be folded before going ahead without it. */
 const FOLD_WAIT_MS = 60_000;
 
@@ -30,6 +33,20 @@ export function feedbackLog(art: Artwork): FeedbackLogEntry[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Whether an update means anything to the lifecycle: a worker's progress writes (many per render)
+ * change nothing it decides on, so they do not cost a reconcile each.
+ */
+export function changedBeyondProgress(obj: Artwork, old: Artwork): boolean {
+  return withoutProgress(obj) !== withoutProgress(old);
+}
+
+function withoutProgress(art: Artwork): string {
+  const { resourceVersion: _version, managedFields: _fields, ...metadata } = art.metadata;
+  const { progress: _progress, ...status } = art.status ?? {};
+  return JSON.stringify({ ...art, metadata, status });
 }
 
 export function isFeedbackAction(value: string): value is FeedbackAction {
@@ -83,10 +100,20 @@ export class ArtworkLifecycle {
     if (isActive(status.phase) && status.worker) {
       const worker = this.workers.get(key.namespace, status.worker);
       if (!worker || !isAlive(worker)) return this.workerLost(art, status.worker);
-      if (art.metadata.labels?.[WORKER_LABEL] !== status.worker) await this.relabel(art, status.worker);
+      let relabelAt = Infinity;
+      if (art.metadata.labels?.[WORKER_LABEL] !== status.worker) {
+        // The scheduler's own label write is normally a moment behind its status write; repair
+        // only one that has not landed after a grace period, rather than race it with a copy.
+        relabelAt = Date.parse(status.scheduledTime ?? "") + RELABEL_GRACE_MS;
+        if (!(Date.now() < relabelAt)) {
+          await this.relabel(art, status.worker);
+          relabelAt = Infinity;
+        }
+      }
       const next = Math.min(
         worker.expiresAt - Date.now() + 250,
         deadline === undefined ? Infinity : deadline - Date.now(),
+        relabelAt - Date.now(),
       );
       return { requeueAfterMs: Math.max(250, next) };
     }

@@ -59,6 +59,8 @@ export function keyOf(obj: KubernetesObject): ObjectKey {
 }
 
 type MapFn<O> = (obj: O) => ObjectKey | ObjectKey[] | undefined;
+/** controller-runtime's update predicate: false skips an update event the reconciler has no use for. */
+export type UpdateFilter<O> = (obj: O, old: O) => boolean;
 
 export class Controller {
   readonly name: string;
@@ -90,18 +92,26 @@ export class Controller {
    * object is the key; with it, related objects (owned Deployments, bound workers) map to the keys
    * of the reconciled kind.
    */
-  watch<O extends KubernetesObject>(informer: Informer<O>, mapFn?: MapFn<O>): void {
+  watch<O extends KubernetesObject>(
+    informer: Informer<O>,
+    mapFn?: MapFn<O>,
+    updateFilter?: UpdateFilter<O>,
+  ): void {
     const handler = (obj: O) => {
       const mapped = mapFn ? mapFn(obj) : keyOf(obj);
       if (!mapped) return;
       for (const key of Array.isArray(mapped) ? mapped : [mapped]) this.enqueue(key);
     };
+    // Resyncs (the same object as old and new) always pass: they are the periodic second look.
+    const onUpdate = (obj: O, old: O) => {
+      if (!updateFilter || obj === old || updateFilter(obj, old)) handler(obj);
+    };
     informer.on("add", handler);
-    informer.on("update", handler);
+    informer.on("update", onUpdate);
     informer.on("delete", handler);
     const detach = () => {
       informer.off("add", handler);
-      informer.off("update", handler);
+      informer.off("update", onUpdate);
       informer.off("delete", handler);
     };
     this.sources.push({ start: () => informer.start(), detach });

@@ -92,6 +92,21 @@ describe("WorkQueue", () => {
     queue.shutDown();
   });
 
+  it("keeps one delayed add per key, at the earliest time asked for", async () => {
+    const queue = newQueue();
+    const seen: string[] = [];
+    const run = queue.run(async (key) => void seen.push(key), 1);
+    queue.addAfter("k", 60);
+    queue.addAfter("k", 20);
+    queue.addAfter("k", 40);
+    await sleep(35);
+    expect(seen).toEqual(["k"]);
+    await sleep(50);
+    expect(seen).toEqual(["k"]);
+    queue.shutDown();
+    await run;
+  });
+
   it("finishes queued and in-flight keys on drain, then ignores new adds and delayed keys", async () => {
     const queue = newQueue();
     const done: string[] = [];

@@ -20,7 +20,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly enqueuedAt = new Map<string, number>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** One pending delayed add per key, at the earliest time asked for (client-go's delaying queue). */
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly waiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private readonly baseDelayMs: number;
@@ -46,11 +47,16 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
+    const at = Date.now() + delayMs;
+    const pending = this.delayed.get(key);
+    // A later request adds nothing: the earlier add reconciles the latest state anyway.
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.delayed.delete(key);
       this.add(key);
     }, delayMs);
-    this.timers.add(timer);
+    this.delayed.set(key, { at, timer });
   }
 
   /** Re-adds after the key's exponential backoff: base · 2^failures, capped. */
@@ -126,8 +132,8 @@ export class WorkQueue {
   /** Stops accepting keys and drops delayed ones; workers finish what is queued, then return. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
     for (const wake of this.waiters.splice(0)) wake();
     if (this.processing.size === 0 && this.queue.length === 0) this.wakeIdle();
   }
