@@ -17,7 +17,7 @@ import { isConditionTrue } from "../crds/condition.ts";
 import { COMPONENT_LABEL, WORKER_COMPONENT } from "../crds/worker-protocol.ts";
 import type { OperatorConfig } from "./config.ts";
 import { learningStateName, type Caches, type OperatorContext } from "./context.ts";
-import { ArtworkLifecycle, feedbackLog } from "./controllers/artwork-controller.ts";
+import { ArtworkLifecycle, changedBeyondProgress, feedbackLog } from "./controllers/artwork-controller.ts";
 import { LearningFolder } from "./controllers/learning-controller.ts";
 import { ModelPoolController } from "./controllers/model-pool-controller.ts";
 import { PoolScheduler } from "./controllers/pool-scheduler.ts";
@@ -102,7 +102,7 @@ export class Operator {
         }
       }
     });
-    const scheduler = new PoolScheduler(this.ctx, this.workers);
+    const scheduler = new PoolScheduler(this.ctx, this.workers, (k) => schedulerC.enqueue(k));
     const lifecycle = new ArtworkLifecycle(
       this.ctx,
       this.workers,
@@ -129,7 +129,7 @@ export class Operator {
       name: a.spec.poolRef.name,
     });
 
-    artworkC.watch(caches.artworks);
+    artworkC.watch(caches.artworks, undefined, changedBeyondProgress);
     // A pool appearing or changing can unblock Artworks stalled on it (PoolNotFound,
     // ModelNotInPool); the others do not care, and mapping them would multiply reconciles by
     // every pool status update.
@@ -141,6 +141,7 @@ export class Operator {
     );
     caches.artworks.on("add", (a) => scheduler.observe(a));
     caches.artworks.on("update", (a) => scheduler.observe(a));
+    caches.artworks.on("delete", (a) => scheduler.forget(a));
     schedulerC.watch(caches.artworks, poolKeyOf);
     schedulerC.watch(caches.pools);
     poolC.watch(caches.pools);

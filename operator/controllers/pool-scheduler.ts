@@ -19,8 +19,11 @@ import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 /** Waiting marks written at once; enough to hide round trips, few enough not to flood the apiserver. */
 const MARK_WAITING_BATCH = 32;
 
-async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>) {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+function isMarkedWaiting(art: Artwork): boolean {
+  return (
+    art.status?.phase === "Pending" &&
+    (art.status.conditions?.some((c) => c.reason === "WaitingForWorker") ?? false)
+  );
 }
 
 interface Assumed {
@@ -30,10 +33,13 @@ interface Assumed {
 
 export class PoolScheduler {
   private readonly assumed = new Map<string, Assumed>();
+  /** Waiting marks written from a version the cache still shows: not written twice meanwhile. */
+  private readonly marking = new Map<string, string | undefined>();
 
   constructor(
     private readonly ctx: OperatorContext,
     private readonly workers: WorkerRegistry,
+    private readonly requeue: (pool: ObjectKey) => void,
   ) {}
 
   /** Forgets an assumption once the cache shows the binding (or something newer). */
@@ -41,6 +47,19 @@ export class PoolScheduler {
     const key = objectKey(art);
     const a = this.assumed.get(key);
     if (a && (art.status?.attempt ?? 0) >= a.attempt) this.assumed.delete(key);
+    if (this.marking.get(key) !== art.metadata.resourceVersion) this.marking.delete(key);
+  }
+
+  /** A binding that did not land: free its place and look at the pool again. */
+  private unassume(pool: ObjectKey, art: Artwork) {
+    this.assumed.delete(objectKey(art));
+    this.requeue(pool);
+  }
+
+  /** Drops what was kept about a deleted Artwork. */
+  forget(art: Artwork) {
+    this.assumed.delete(objectKey(art));
+    this.marking.delete(objectKey(art));
   }
 
   /** Where the Artwork runs: the cache, or the binding this operator just made. */
@@ -78,19 +97,35 @@ export class PoolScheduler {
         waiting.push(art);
         continue;
       }
-      if (await this.bind(art, worker.id, choice, learning)) {
-        inFlight.set(worker.id, (inFlight.get(worker.id) ?? 0) + 1);
-      }
+      // As kube-scheduler's binding cycle: the placement is assumed at once, so this pass and the
+      // next count it, and the writes go on without holding the pass (nor the next binding).
+      this.assumed.set(objectKey(art), { worker: worker.id, attempt: (art.status?.attempt ?? 0) + 1 });
+      inFlight.set(worker.id, (inFlight.get(worker.id) ?? 0) + 1);
+      void this.bind(art, worker.id, choice, learning).then(
+        (bound) => bound || this.unassume(key, art),
+        (err: unknown) => {
+          this.ctx.log.warn(
+            { artwork: objectKey(art), err: String(err) },
+            "failed to bind artwork; will retry",
+          );
+          this.unassume(key, art);
+        },
+      );
     }
-    // Bindings first, then the waiting marks, several at a time: a burst of a thousand new
-    // Artworks would otherwise hold this pass (and so the next binding) for a thousand
-    // sequential writes.
-    await inBatches(waiting, MARK_WAITING_BATCH, (art) => this.markWaiting(art, workers.length));
     this.ctx.metrics.queueDepth.set({ namespace: key.namespace, pool: key.name }, waiting.length);
     this.ctx.metrics.activeGenerations.set(
       { namespace: key.namespace, pool: key.name },
       [...inFlight.values()].reduce((a, b) => a + b, 0),
     );
+    // Bindings first, then one batch of waiting marks per pass, written together: a burst of a
+    // thousand new Artworks would otherwise hold this pass, and so the binding of a worker that
+    // frees up meanwhile, for a thousand writes. The next pass comes at once and binds first again.
+    const unmarked = waiting.filter(
+      (art) => !isMarkedWaiting(art) && this.marking.get(objectKey(art)) !== art.metadata.resourceVersion,
+    );
+    const batch = unmarked.slice(0, MARK_WAITING_BATCH);
+    await Promise.all(batch.map((art) => this.markWaiting(art, workers.length)));
+    if (unmarked.length > batch.length) return { requeueAfterMs: 1 };
   }
 
   private modelFor(
@@ -130,11 +165,6 @@ export class PoolScheduler {
   }
 
   private async markWaiting(art: Artwork, workers: number) {
-    if (
-      art.status?.phase === "Pending" &&
-      art.status.conditions?.some((c) => c.reason === "WaitingForWorker")
-    )
-      return;
     const message =
       workers === 0
         ? `waiting for a worker of ModelPool "${art.spec.poolRef.name}" to start`
@@ -149,6 +179,7 @@ export class PoolScheduler {
         art.metadata.generation,
       ),
     };
+    this.marking.set(objectKey(art), art.metadata.resourceVersion);
     try {
       await this.ctx.client.patchStatus(
         ARTWORK,
@@ -158,6 +189,7 @@ export class PoolScheduler {
         art.metadata.resourceVersion,
       );
     } catch (err) {
+      this.marking.delete(objectKey(art));
       if (!isConflict(err) && !isNotFound(err)) throw err;
     }
   }
@@ -212,14 +244,21 @@ export class PoolScheduler {
       if (isConflict(err) || isNotFound(err)) return false;
       throw err;
     }
-    this.assumed.set(objectKey(art), { worker, attempt });
     // No resourceVersion here: the worker's own writes may already have landed, and neither
     // the label nor our finalizer can clobber them (finalizers come from the fresh object).
+    // Should this write fail, the binding stands: the artwork controller finishes it (relabel).
     const finalizers = updated.metadata.finalizers ?? [];
-    await this.ctx.client.patchMetadata(ARTWORK, namespace, name, {
-      labels: { [WORKER_LABEL]: worker },
-      ...(finalizers.includes(ARTWORK_FINALIZER) ? {} : { finalizers: [...finalizers, ARTWORK_FINALIZER] }),
-    });
+    await this.ctx.client
+      .patchMetadata(ARTWORK, namespace, name, {
+        labels: { [WORKER_LABEL]: worker },
+        ...(finalizers.includes(ARTWORK_FINALIZER) ? {} : { finalizers: [...finalizers, ARTWORK_FINALIZER] }),
+      })
+      .catch((err: unknown) =>
+        this.ctx.log.warn(
+          { artwork: `${namespace}/${name}`, err: String(err) },
+          "failed to label bound artwork",
+        ),
+      );
     this.ctx.metrics.bindLatency.observe(Math.max(0, (now.getTime() - created) / 1000));
     this.ctx.events.record(
       updated,
