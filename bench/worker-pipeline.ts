@@ -72,8 +72,8 @@ rows.push(
   ),
 );
 
-// Warm generation through the host, as the worker runs it.
-const host = await InferenceHost.start({ models: specs, accelerator: "cpu" });
+// Warm generation through the host, as the worker runs it: the built-in model, then the same
+// pipeline around the ≈1 GB variant, whose UNet does more work per step for the same pixels.
 const request: RenderRequest = {
   prompt: "a red sunset over a calm sea, warm and glowing",
   model: "aria-painter",
@@ -86,43 +86,53 @@ const request: RenderRequest = {
   variations: VARIATIONS,
   output: { formats: ["png"], upscale: 1 },
 };
-await host.render(request, () => {});
-const wall: number[] = [];
-const generate: number[] = [];
-const curate: number[] = [];
-const encode: number[] = [];
-const onnx: number[] = [];
-const overhead: number[] = [];
-const perSession = new Map<string, number[]>();
-for (let i = 0; i < REPEATS; i++) {
-  const start = performance.now();
-  const result = await host.render(request, () => {});
-  const elapsed = since(start);
-  wall.push(elapsed);
-  generate.push(result.timings.generateSeconds * 1000);
-  curate.push(result.timings.curateSeconds * 1000);
-  encode.push(result.timings.encodeSeconds * 1000);
-  onnx.push(result.onnx.runSeconds * 1000);
-  overhead.push(elapsed / (result.onnx.runSeconds * 1000));
-  for (const [label, { runs, seconds }] of Object.entries(result.onnx.perSession)) {
-    const key = `  ONNX ${label} (${runs} run${runs === 1 ? "" : "s"})`;
-    perSession.set(key, [...(perSession.get(key) ?? []), seconds * 1000]);
+await warmRenders(specs, "", REPEATS);
+const xlSpecs: ModelSpec[] = [
+  { ...specs[0]!, dir: await ensureBuiltinModel("aria-painter", { scale: "1gb" }) },
+  ...specs.slice(1),
+];
+await warmRenders(xlSpecs, "aria-painter-xl (≈1 GB): ", Math.min(REPEATS, 3));
+
+async function warmRenders(models: ModelSpec[], label: string, repeats: number) {
+  const host = await InferenceHost.start({ models, accelerator: "cpu" });
+  await host.render(request, () => {});
+  const wall: number[] = [];
+  const generate: number[] = [];
+  const curate: number[] = [];
+  const encode: number[] = [];
+  const onnx: number[] = [];
+  const overhead: number[] = [];
+  const perSession = new Map<string, number[]>();
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    const result = await host.render(request, () => {});
+    const elapsed = since(start);
+    wall.push(elapsed);
+    generate.push(result.timings.generateSeconds * 1000);
+    curate.push(result.timings.curateSeconds * 1000);
+    encode.push(result.timings.encodeSeconds * 1000);
+    onnx.push(result.onnx.runSeconds * 1000);
+    overhead.push(elapsed / (result.onnx.runSeconds * 1000));
+    for (const [session, { runs, seconds }] of Object.entries(result.onnx.perSession)) {
+      const key = `  ONNX ${session} (${runs} run${runs === 1 ? "" : "s"})`;
+      perSession.set(key, [...(perSession.get(key) ?? []), seconds * 1000]);
+    }
   }
+  await host.close();
+  rows.push(ms(`${label}warm render, ${VARIATIONS} variations (wall, host)`, wall));
+  rows.push(ms("  generate (in thread)", generate));
+  rows.push(ms("  curate (in thread)", curate));
+  rows.push(ms("  encode PNGs, not overlapped (in thread)", encode));
+  rows.push(ms("  ONNX run() total", onnx));
+  for (const [session, samples] of perSession) rows.push(ms(session, samples));
+  rows.push({
+    figure: `${label}pipeline overhead = wall / ONNX run()`,
+    samples: overhead,
+    unit: "×",
+    digits: 2,
+    target: { op: "≤", value: 1.1 },
+  });
 }
-await host.close();
-rows.push(ms(`warm render, ${VARIATIONS} variations (wall, host)`, wall));
-rows.push(ms("  generate (in thread)", generate));
-rows.push(ms("  curate (in thread)", curate));
-rows.push(ms("  encode PNGs, not overlapped (in thread)", encode));
-rows.push(ms("  ONNX run() total", onnx));
-for (const [label, samples] of perSession) rows.push(ms(label, samples));
-rows.push({
-  figure: "pipeline overhead = wall / ONNX run()",
-  samples: overhead,
-  unit: "×",
-  digits: 2,
-  target: { op: "≤", value: 1.1 },
-});
 
 // Curation of 8 candidates: one run per model vs one run per candidate, on the same images.
 const meter = new RunMeter();
@@ -190,4 +200,12 @@ console.log(
     "batching does not change: resizing each candidate to 224×224 and the technical metrics, done per\n" +
     "image either way. Batching saves the 14 extra runs' overhead only; the 3× the seed claims comes\n" +
     "from a GPU, where each run also pays a launch and synchronisation that batching amortises.",
+);
+console.log(
+  "\nPipeline overhead: what Aria does besides ONNX run() is per pixel and per step, not per FLOP:\n" +
+    "turning each decoded 512×512 image into RGB bytes, the technical metrics and CLIP resize of every\n" +
+    "candidate, PNG encoding (on libuv threads, competing with ONNX for this machine's 2 cores) and\n" +
+    "the sampler's arithmetic on the latents. The built-in UNet is so small (about 2 ms a run) that\n" +
+    "this fixed cost is a large share of its render; around a UNet that does more work per step (the\n" +
+    "≈1 GB variant above, or any real Stable Diffusion export) the same cost shrinks toward nothing.",
 );

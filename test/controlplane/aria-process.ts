@@ -20,7 +20,9 @@ export function spawnAria(
   kubeconfig: string,
   env: Record<string, string> = {},
 ): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  // TypeScript sources run through tsx; a built bundle (.mjs) runs on plain Node.
+  const entry = script.endsWith(".ts") ? ["--import", "tsx", script] : ["--enable-source-maps", script];
+  const child = spawn(process.execPath, [...entry, ...args], {
     env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
