@@ -37,6 +37,7 @@ interface RunFigures {
   applyToBound: number[];
   slotToBind: number[];
   maxRssMb: number;
+  heapUsedMb: number;
   writesPerArtwork: number;
   maxWrites: number;
   progressWritesPerArtwork: number;
@@ -48,6 +49,7 @@ interface RunFigures {
 
 machineFacts({
   Scenario: `${ARTWORKS} Artworks in one burst (${IN_FLIGHT} creates in flight), ${WORKERS} workers, aria-painter 64×64, 1 step, 1 variation; ${REPEATS} run(s)`,
+  Operator: "dist/aria-operator.mjs (npm run build), MALLOC_ARENA_MAX=2, --max-semi-space-size=4",
 });
 
 const cluster = await LocalCluster.start();
@@ -87,6 +89,11 @@ const missed = printTable("Scheduling at scale", [
     samples: all((f) => f.maxRssMb),
     unit: "MB",
     target: { op: "≤", value: 150 },
+  },
+  {
+    figure: "  operator V8 heap in use, after the burst",
+    samples: all((f) => f.heapUsedMb),
+    unit: "MB",
   },
   {
     figure: "API writes per Artwork (mean, progress excluded)",
@@ -219,7 +226,8 @@ async function run(index: number): Promise<RunFigures> {
   clearInterval(sampler);
   watch.stop();
 
-  const reconciles = await artworkReconciles(port);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const reconciles = artworkReconciles(metrics);
   // A clean exit is what makes V8 write the profile.
   if (PROFILE_DIR) await operator.kill("SIGTERM");
   await cluster.stopProcesses();
@@ -231,6 +239,7 @@ async function run(index: number): Promise<RunFigures> {
     applyToBound: bound.map((l) => l.bound! - l.applied),
     slotToBind: slotToBind(frees, binds),
     maxRssMb: Math.max(...rss),
+    heapUsedMb: Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20,
     writesPerArtwork: mean(values.map((l) => l.writes - l.progressOnly)),
     maxWrites: Math.max(...values.map((l) => l.writes - l.progressOnly)),
     progressWritesPerArtwork: mean(values.map((l) => l.progressOnly)),
@@ -289,11 +298,10 @@ function rssMb(pid: number): number {
   }
 }
 
-/** The artwork controller's reconciles by result (success, error, requeue, …). */
-async function artworkReconciles(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** The artwork controller's reconciles by result (success, error, requeue, …), from /metrics. */
+function artworkReconciles(metrics: string): Map<string, number> {
   const byResult = new Map<string, number>();
-  for (const line of text.split("\n")) {
+  for (const line of metrics.split("\n")) {
     if (!line.startsWith("controller_runtime_reconcile_total{") || !line.includes('controller="artwork"'))
       continue;
     const result = /result="([^"]*)"/.exec(line)?.[1] ?? "";
