@@ -277,7 +277,12 @@ export class ArtworkLifecycle {
     for (const e of log) if (isFeedbackAction(e.action)) counts[e.action]++;
     const current = art.status?.feedback;
     if (current && Object.entries(counts).every(([k, v]) => current[k as FeedbackAction] === v)) return;
-    await this.writeStatus(art, { feedback: counts });
+    // No resourceVersion precondition: only this controller writes status.feedback, always from the
+    // whole log, and one key is never reconciled twice at once, so a write cannot go backwards.
+    // With one, every reaction arriving meanwhile (a new annotation) made it conflict and back off.
+    await this.ctx.client.patchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", {
+      feedback: counts,
+    });
   }
 
   private async finalize(art: Artwork): Promise<ReconcileResult | void> {
