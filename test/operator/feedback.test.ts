@@ -62,7 +62,9 @@ async function annotate(name: string, action: string) {
         if (!isConflict(err)) throw err;
       }
     }
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    // A person or script waiting for the annotation to free up; ten checks a second from each of a
+    // hundred writers would load the API server more than anything Aria does here.
+    await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
   }
 }
 
@@ -84,6 +86,10 @@ async function viaApi(name: string, action: string, requestId: string) {
       });
       if (res.status === 202) return;
       if (res.status !== 503) throw new Error(`feedback API answered ${res.status}: ${await res.text()}`);
+      // As the API asks (Retry-After), with jitter so a hundred clients do not retry in step.
+      const retryAfter = Number(res.headers.get("retry-after") ?? 1);
+      await new Promise((r) => setTimeout(r, retryAfter * 1000 * (0.5 + Math.random() / 2)));
+      continue;
     } catch (err) {
       if (err instanceof Error && err.message.startsWith("feedback API answered")) throw err;
     }

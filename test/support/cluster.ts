@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { PooledKubeConfig } from "../../operator/runtime/pooled-kube-config.ts";
 import { kubeconfigYaml, type LocalUser } from "../controlplane/control-plane.ts";
 import { readFileSync } from "node:fs";
 
@@ -12,10 +13,17 @@ export function controlPlane() {
   return inject("controlPlane");
 }
 
+const kubeConfigs = new Map<LocalUser, KubeConfig>();
+
+/** One client configuration per user and test file, keeping its connections alive as kubectl does. */
 export function kubeConfig(user: LocalUser = "admin") {
-  const cp = controlPlane();
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfigYaml(cp.server, readFileSync(cp.caCert), cp.tokens[user], user));
+  let kc = kubeConfigs.get(user);
+  if (!kc) {
+    const cp = controlPlane();
+    kc = new PooledKubeConfig();
+    kc.loadFromString(kubeconfigYaml(cp.server, readFileSync(cp.caCert), cp.tokens[user], user));
+    kubeConfigs.set(user, kc);
+  }
   return kc;
 }
 
