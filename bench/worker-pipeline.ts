@@ -1,6 +1,6 @@
 // Worker pipeline figures: model load, a warm 512×512 render and how much of it is ONNX run() time
 // (the pipeline overhead), and batched vs one-by-one curation.
-// Run: npx tsx bench/worker-pipeline.ts [--repeats 7]
+// Run: npx tsx bench/worker-pipeline.ts [--repeats 7] [--size 512] (--size 256 is the model's default)
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureBuiltinModel } from "../models/builtin.ts";
@@ -25,9 +25,9 @@ const index = JSON.parse(await readFile(join(specs[0]!.dir, "model_index.json"),
   aria: { width: number; height: number; steps: number; guidanceScale: number; scheduler: string };
 };
 const defaults = index.aria;
-// The figure is for 512×512; steps, guidance and scheduler are the model's defaults.
-const WIDTH = 512;
-const HEIGHT = 512;
+// The overhead target is stated for 512×512; steps, guidance and scheduler are the model's defaults.
+const WIDTH = numberFlag("size", 512);
+const HEIGHT = WIDTH;
 
 machineFacts({
   Artwork:
