@@ -50,12 +50,6 @@ export class PoolScheduler {
     if (this.marking.get(key) !== art.metadata.resourceVersion) this.marking.delete(key);
   }
 
-  /** A binding that did not land: free its place and look at the pool again. */
-  private unassume(pool: ObjectKey, art: Artwork) {
-    this.assumed.delete(objectKey(art));
-    this.requeue(pool);
-  }
-
   /** Drops what was kept about a deleted Artwork. */
   forget(art: Artwork) {
     this.assumed.delete(objectKey(art));
@@ -102,13 +96,15 @@ export class PoolScheduler {
       this.assumed.set(objectKey(art), { worker: worker.id, attempt: (art.status?.attempt ?? 0) + 1 });
       inFlight.set(worker.id, (inFlight.get(worker.id) ?? 0) + 1);
       void this.bind(art, worker.id, choice, learning).then(
-        (bound) => bound || this.unassume(key, art),
+        // Changed or gone since the cache saw it: the watch event that shows it brings the next pass.
+        (bound) => bound || this.assumed.delete(objectKey(art)),
         (err: unknown) => {
           this.ctx.log.warn(
             { artwork: objectKey(art), err: String(err) },
             "failed to bind artwork; will retry",
           );
-          this.unassume(key, art);
+          this.assumed.delete(objectKey(art));
+          this.requeue(key);
         },
       );
     }
@@ -240,7 +236,6 @@ export class PoolScheduler {
         art.metadata.resourceVersion,
       );
     } catch (err) {
-      // Changed since the cache saw it (or gone): the next pass looks again with fresh data.
       if (isConflict(err) || isNotFound(err)) return false;
       throw err;
     }
