@@ -53,6 +53,9 @@ describe("rendering", () => {
         createArtwork(ns, name, {
           prompt,
           poolRef: { name: "studio" },
+          // A fixed seed keeps the colour check below reproducible: with random seeds the built-in
+          // painter's "orange" lands on yellow for about one seed in ten.
+          seed: 13,
           variations: 3,
           width: 128,
           height: 128,
