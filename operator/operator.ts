@@ -142,14 +142,15 @@ export class Operator {
     caches.artworks.on("add", (a) => scheduler.observe(a));
     caches.artworks.on("update", (a) => scheduler.observe(a));
     caches.artworks.on("delete", (a) => scheduler.forget(a));
-    schedulerC.watch(caches.artworks, poolKeyOf);
+    // Neither the scheduler nor the pool's status (queue depth, in flight) looks at progress.
+    schedulerC.watch(caches.artworks, poolKeyOf, changedBeyondProgress);
     schedulerC.watch(caches.pools);
     poolC.watch(caches.pools);
     poolC.watch(caches.deployments, (d) => {
       const owner = d.metadata?.ownerReferences?.find((o) => o.kind === "ModelPool" && o.controller);
       return owner ? { namespace: d.metadata?.namespace ?? "", name: owner.name } : undefined;
     });
-    poolC.watch(caches.artworks, poolKeyOf);
+    poolC.watch(caches.artworks, poolKeyOf, changedBeyondProgress);
     learningC.watch(caches.learning);
     learningC.watch(caches.artworks, (a) => {
       if (feedbackLog(a).length === 0) return undefined;
