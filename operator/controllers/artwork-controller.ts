@@ -43,10 +43,18 @@ export function changedBeyondProgress(obj: Artwork, old: Artwork): boolean {
   return withoutProgress(obj) !== withoutProgress(old);
 }
 
+/** Three controllers ask about every update; each cached object is serialised once. */
+const progressFree = new WeakMap<Artwork, string>();
+
 function withoutProgress(art: Artwork): string {
-  const { resourceVersion: _version, managedFields: _fields, ...metadata } = art.metadata;
-  const { progress: _progress, ...status } = art.status ?? {};
-  return JSON.stringify({ ...art, metadata, status });
+  let text = progressFree.get(art);
+  if (text === undefined) {
+    const { resourceVersion: _version, managedFields: _fields, ...metadata } = art.metadata;
+    const { progress: _progress, ...status } = art.status ?? {};
+    text = JSON.stringify({ ...art, metadata, status });
+    progressFree.set(art, text);
+  }
+  return text;
 }
 
 export function isFeedbackAction(value: string): value is FeedbackAction {
