@@ -1,6 +1,34 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// Who may import whom (README, "Layout"): crds/ ← lib/ ← models/ ← operator/, worker/. The two
+// processes never import each other; tests and benchmarks may import anything.
+const LAYERS = {
+  crds: ["lib", "models", "operator", "worker"],
+  lib: ["models", "operator", "worker"],
+  models: ["operator", "worker"],
+  operator: ["worker"],
+  worker: ["operator"],
+};
+
+const layering = Object.entries(LAYERS).map(([layer, forbidden]) => ({
+  files: [`${layer}/**/*.ts`],
+  ignores: ["**/*.test.ts"],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\./)+(${[...forbidden, "test", "bench"].join("|")})/`,
+            message: `${layer}/ may not import this layer: the import rule is crds/ ← lib/ ← models/ ← operator/, worker/ (README, Layout); move what both need into lib/.`,
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ["node_modules/**", ".aria/**", "dist/**", "charts/**", "bench/.venv/**"] },
   js.configs.recommended,
@@ -11,4 +39,5 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  ...layering,
 );

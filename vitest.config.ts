@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{crds,operator,worker,models}/**/*.test.ts"],
+          include: ["{crds,lib,operator,worker,models}/**/*.test.ts"],
         },
       },
       {

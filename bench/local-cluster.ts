@@ -9,8 +9,8 @@ import { CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
 import { MODEL_POOL } from "../crds/api.ts";
 import type { Artwork } from "../crds/artwork.ts";
 import type { ModelPool, ModelPoolSpec } from "../crds/model-pool.ts";
-import { AriaClient } from "../operator/runtime/aria-client.ts";
-import { PooledKubeConfig } from "../operator/runtime/pooled-kube-config.ts";
+import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
+import { PooledKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { spawnAria, type Proc } from "../test/controlplane/aria-process.ts";
 import {
   startControlPlane,
@@ -37,7 +37,7 @@ const OPERATOR_BUNDLE = "dist/aria-operator.mjs";
 const OPERATOR_RUNTIME = { NODE_OPTIONS: "--max-semi-space-size=4", MALLOC_ARENA_MAX: "2" };
 
 export class LocalCluster {
-  readonly client: AriaClient;
+  readonly client: CustomObjectClient;
   private readonly procs = new Set<Proc>();
 
   private constructor(
@@ -45,7 +45,7 @@ export class LocalCluster {
     readonly kc: KubeConfig,
     readonly dir: string,
   ) {
-    this.client = new AriaClient(kc);
+    this.client = new CustomObjectClient(kc);
   }
 
   static async start(): Promise<LocalCluster> {

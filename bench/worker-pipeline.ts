@@ -5,11 +5,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import { InferenceHost } from "../worker/inference/inference-host.ts";
-import { scoreCandidates } from "../worker/pipeline/batch-curation.ts";
-import { SessionFactory } from "../worker/pipeline/execution-provider.ts";
+import { scoreCandidates } from "../worker/curation/batch-curation.ts";
+import { SessionFactory } from "../worker/onnx/execution-provider.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import type { ModelSpec, RenderRequest } from "../worker/pipeline/render-request.ts";
-import { RunMeter } from "../worker/pipeline/run-meter.ts";
+import { RunMeter } from "../worker/onnx/run-meter.ts";
 import { machineFacts, numberFlag, printTable, since, type Figure } from "./report.ts";
 
 const REPEATS = numberFlag("repeats", 7);

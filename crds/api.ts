@@ -18,6 +18,8 @@ export interface PrinterColumn {
 }
 
 export interface KindDefinition {
+  group: typeof GROUP;
+  version: typeof VERSION;
   kind: string;
   plural: string;
   singular: string;
@@ -33,6 +35,8 @@ export interface KindDefinition {
 const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
 export const ARTWORK: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
   kind: "Artwork",
   plural: "artworks",
   singular: "artwork",
@@ -59,6 +63,8 @@ export const ARTWORK: KindDefinition = {
 };
 
 export const MODEL_POOL: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
   kind: "ModelPool",
   plural: "modelpools",
   singular: "modelpool",
@@ -82,6 +88,8 @@ export const MODEL_POOL: KindDefinition = {
 };
 
 export const LEARNING_STATE: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
   kind: "LearningState",
   plural: "learningstates",
   singular: "learningstate",

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { GROUP, VERSION, type KindDefinition } from "./api.ts";
+import type { KindDefinition } from "./api.ts";
 
 /** Drops TypeBox's symbol keys and undefined values, leaving plain OpenAPI v3. */
 function plain(schema: unknown): Record<string, unknown> {
@@ -13,11 +13,11 @@ export function crdFor(def: KindDefinition) {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: {
-      name: `${def.plural}.${GROUP}`,
+      name: `${def.plural}.${def.group}`,
       labels: { "app.kubernetes.io/part-of": "aria" },
     },
     spec: {
-      group: GROUP,
+      group: def.group,
       names: {
         kind: def.kind,
         listKind: `${def.kind}List`,
@@ -29,7 +29,7 @@ export function crdFor(def: KindDefinition) {
       scope: "Namespaced",
       versions: [
         {
-          name: VERSION,
+          name: def.version,
           served: true,
           storage: true,
           schema: { openAPIV3Schema: schema },
@@ -42,7 +42,7 @@ export function crdFor(def: KindDefinition) {
 }
 
 export function crdFileName(def: KindDefinition) {
-  return `${GROUP}_${def.plural}.yaml`;
+  return `${def.group}_${def.plural}.yaml`;
 }
 
 export function crdYaml(def: KindDefinition) {

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { byteVocabularyOrder } from "../worker/tokenizer/bytes-to-unicode.ts";
-import { ClipTokenizer, END_TOKEN, START_TOKEN } from "../worker/tokenizer/clip-tokenizer.ts";
+import { byteVocabularyOrder } from "../lib/tokenizer/bytes-to-unicode.ts";
+import { ClipTokenizer, END_TOKEN, START_TOKEN } from "../lib/tokenizer/clip-tokenizer.ts";
 
 /** OpenAI CLIP's BPE file, committed beside the builders (see models/tokenizer/README.md). */
 const BPE_VOCAB_PATH = new URL("./tokenizer/bpe_simple_vocab_16e6.txt.gz", import.meta.url);

@@ -4,10 +4,10 @@ import type { Registry } from "prom-client";
 import type { Artwork } from "../crds/artwork.ts";
 import type { LearningState } from "../crds/learning-state.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
-import type { AriaClient } from "./runtime/aria-client.ts";
-import type { EventRecorder } from "./runtime/event-recorder.ts";
-import type { Informer } from "./runtime/informer.ts";
-import type { Logger } from "./runtime/logger.ts";
+import type { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
+import type { EventRecorder } from "../lib/kube/event-recorder.ts";
+import type { Informer } from "../lib/kube/informer.ts";
+import type { Logger } from "../lib/observability/logger.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import type { OperatorConfig } from "./config.ts";
 
@@ -22,7 +22,7 @@ export interface Caches {
 export interface OperatorContext {
   kc: KubeConfig;
   config: OperatorConfig;
-  client: AriaClient;
+  client: CustomObjectClient;
   caches: Caches;
   events: EventRecorder;
   metrics: OperatorMetrics;

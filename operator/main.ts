@@ -1,10 +1,10 @@
 // aria-operator: `npm run operator -- --help` lists the flags.
 import { hostname } from "node:os";
 import type { Level } from "pino";
-import { loadKubeConfig } from "./runtime/pooled-kube-config.ts";
+import { loadKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { parseConfig, usage } from "./config.ts";
 import { Operator } from "./operator.ts";
-import { createLogger } from "./runtime/logger.ts";
+import { createLogger } from "../lib/observability/logger.ts";
 
 let config;
 try {

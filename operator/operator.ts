@@ -8,7 +8,7 @@ import {
   type V1Lease,
 } from "@kubernetes/client-node";
 import type { Server } from "node:http";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { createRegistry } from "../lib/observability/metric-families.ts";
 import { GROUP, VERSION } from "../crds/api.ts";
 import type { Artwork } from "../crds/artwork.ts";
 import type { LearningState } from "../crds/learning-state.ts";
@@ -24,12 +24,12 @@ import { PoolScheduler } from "./controllers/pool-scheduler.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
 import { createHttpServer, listen } from "./http/server.ts";
 import { operatorMetrics } from "./metrics.ts";
-import { AriaClient } from "./runtime/aria-client.ts";
-import { Controller, type ObjectKey, type Reconcile } from "./runtime/controller.ts";
-import { EventRecorder } from "./runtime/event-recorder.ts";
-import { Informer } from "./runtime/informer.ts";
-import { LeaderElector } from "./runtime/leader-elector.ts";
-import type { Logger } from "./runtime/logger.ts";
+import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
+import { Controller, type ObjectKey, type Reconcile } from "../lib/kube/controller.ts";
+import { EventRecorder } from "../lib/kube/event-recorder.ts";
+import { Informer } from "../lib/kube/informer.ts";
+import { LeaderElector } from "../lib/kube/leader-elector.ts";
+import type { Logger } from "../lib/observability/logger.ts";
 import { WorkerRegistry } from "./scheduling/worker-registry.ts";
 
 function isStalled(a: Artwork) {
@@ -51,8 +51,7 @@ export class Operator {
   private stopping = false;
 
   constructor(kc: KubeConfig, config: OperatorConfig, log: Logger) {
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+    const registry = createRegistry();
     const ns = config.namespace;
     const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string) =>
       new Informer<T>({
@@ -82,7 +81,7 @@ export class Operator {
     this.ctx = {
       kc,
       config,
-      client: new AriaClient(kc),
+      client: new CustomObjectClient(kc),
       caches,
       events: new EventRecorder(kc, "aria-operator", log),
       metrics: operatorMetrics(registry),

@@ -2,8 +2,8 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { Level } from "pino";
-import { loadKubeConfig } from "../operator/runtime/pooled-kube-config.ts";
-import { createLogger } from "../operator/runtime/logger.ts";
+import { loadKubeConfig } from "../lib/kube/pooled-kube-config.ts";
+import { createLogger } from "../lib/observability/logger.ts";
 import { WorkerProcess } from "./worker-process.ts";
 
 const HELP = `Usage: aria-worker --pool NAME [flags]

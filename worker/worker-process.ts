@@ -3,24 +3,24 @@
 import { statfs } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { Registry, collectDefaultMetrics } from "prom-client";
 import { MODEL_POOL } from "../crds/api.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
 import type { WorkerModelReport, WorkerReport } from "../crds/worker-protocol.ts";
-import { AriaClient } from "../operator/runtime/aria-client.ts";
-import { EventRecorder } from "../operator/runtime/event-recorder.ts";
-import type { Logger } from "../operator/runtime/logger.ts";
+import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
+import { EventRecorder } from "../lib/kube/event-recorder.ts";
+import type { Logger } from "../lib/observability/logger.ts";
+import { createRegistry } from "../lib/observability/metric-families.ts";
 import { PreviewHub } from "./http/preview-hub.ts";
 import { createWorkerServer, listenOn } from "./http/worker-server.ts";
 import { InferenceHost } from "./inference/inference-host.ts";
 import { ArtworkRunner } from "./kube/artwork-runner.ts";
 import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
 import { Heartbeat } from "./kube/heartbeat.ts";
-import { resolveModelDir } from "./kube/model-sources.ts";
+import { resolveModelDir } from "./pipeline/model-sources.ts";
 import { registerGpuMemory } from "./gpu-memory.ts";
 import { workerMetrics } from "./metrics.ts";
 import type { ModelSpec } from "./pipeline/render-request.ts";
-import { DirectoryStore } from "./storage/directory-store.ts";
+import { DirectoryStore } from "../lib/storage/directory-store.ts";
 
 export interface WorkerConfig {
   pool: string;
@@ -35,7 +35,7 @@ export interface WorkerConfig {
 }
 
 export class WorkerProcess {
-  private readonly registry = new Registry();
+  private readonly registry = createRegistry();
   private readonly metrics = workerMetrics(this.registry);
   private readonly hub = new PreviewHub();
   private readonly store: DirectoryStore;
@@ -58,7 +58,6 @@ export class WorkerProcess {
     private readonly config: WorkerConfig,
     private readonly log: Logger,
   ) {
-    collectDefaultMetrics({ register: this.registry });
     this.store = new DirectoryStore(config.storageDir);
   }
 
@@ -95,7 +94,11 @@ export class WorkerProcess {
     this.endpoint = `http://${config.advertiseHost}:${this.port}`;
     log.info({ endpoint: this.endpoint, port: this.port }, "http server listened");
 
-    const pool = await new AriaClient(this.kc).get<ModelPool>(MODEL_POOL, config.namespace, config.pool);
+    const pool = await new CustomObjectClient(this.kc).get<ModelPool>(
+      MODEL_POOL,
+      config.namespace,
+      config.pool,
+    );
     this.capacity = pool.spec.concurrency ?? 1;
     this.accelerator = pool.spec.accelerator ?? "cpu";
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
@@ -147,6 +150,7 @@ export class WorkerProcess {
       store: this.store,
       hub: this.hub,
       metrics: this.metrics,
+      registry: this.registry,
       defaults: (model) => defaults.get(model),
       log,
       events: new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log),

@@ -1,6 +1,6 @@
 import { conceptTokens } from "../concept-tokens.ts";
 import { GraphBuilder } from "../onnx/graph-builder.ts";
-import { CLIP_CONTEXT_LENGTH } from "../../worker/tokenizer/clip-tokenizer.ts";
+import { CLIP_CONTEXT_LENGTH } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { AXIS, clipTextTable, EMBED_DIM, IMAGE_AXES } from "./concept-space.ts";
 
 export const CLIP_IMAGE_MEAN = [0.48145466, 0.4578275, 0.40821073];

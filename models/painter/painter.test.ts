@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClipTokenizer } from "../../worker/tokenizer/clip-tokenizer.ts";
+import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { ensureBuiltinModel } from "../builtin.ts";
 import { alphasCumprod } from "../noise-schedule.ts";
 import { seededGaussian } from "../onnx/random.ts";

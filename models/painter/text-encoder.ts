@@ -1,7 +1,7 @@
 import { conceptTokens } from "../concept-tokens.ts";
 import { GraphBuilder } from "../onnx/graph-builder.ts";
 import { painterEmbeddingTable, TEXT_DIM } from "./text-features.ts";
-import { CLIP_CONTEXT_LENGTH } from "../../worker/tokenizer/clip-tokenizer.ts";
+import { CLIP_CONTEXT_LENGTH } from "../../lib/tokenizer/clip-tokenizer.ts";
 
 /**
  * CLIP-text-encoder-shaped model: token ids → per-token concept features. Two lookups (token → concept

@@ -1,7 +1,7 @@
 import { alphasCumprod } from "../noise-schedule.ts";
 import { spatialGrid } from "../onnx/coordinates.ts";
 import { GraphBuilder, type ExternalTensor } from "../onnx/graph-builder.ts";
-import { CLIP_CONTEXT_LENGTH } from "../../worker/tokenizer/clip-tokenizer.ts";
+import { CLIP_CONTEXT_LENGTH } from "../../lib/tokenizer/clip-tokenizer.ts";
 import {
   COLOUR_LAB,
   COLOUR_WEIGHT,

@@ -13,10 +13,10 @@ import {
   WORKER_LABEL,
   type FeedbackLogEntry,
 } from "../../crds/worker-protocol.ts";
-import { DirectoryStore } from "../../worker/storage/directory-store.ts";
+import { DirectoryStore } from "../../lib/storage/directory-store.ts";
 import { generatorModels, learningStateName, objectKey, type OperatorContext } from "../context.ts";
-import type { ObjectKey, ReconcileResult } from "../runtime/controller.ts";
-import { isNotFound } from "../runtime/kube-errors.ts";
+import type { ObjectKey, ReconcileResult } from "../../lib/kube/controller.ts";
+import { isNotFound } from "../../lib/kube/kube-errors.ts";
 import { isAlive } from "../scheduling/worker-view.ts";
 import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 

@@ -7,8 +7,8 @@ import { rfc3339 } from "../../crds/condition.ts";
 import type { LearningState, LearningStateStatus } from "../../crds/learning-state.ts";
 import { learningStateName, type OperatorContext } from "../context.ts";
 import { foldReactions, type ArtworkReactions } from "../learning/feedback-fold.ts";
-import type { ObjectKey } from "../runtime/controller.ts";
-import { isConflict } from "../runtime/kube-errors.ts";
+import type { ObjectKey } from "../../lib/kube/controller.ts";
+import { isConflict } from "../../lib/kube/kube-errors.ts";
 import { feedbackLog } from "./artwork-controller.ts";
 
 export class LearningFolder {

@@ -6,7 +6,7 @@ import { isActive, isTerminal } from "../../crds/artwork-conditions.ts";
 import { setCondition, type Condition } from "../../crds/condition.ts";
 import type { ModelLoadState, ModelPool, ModelPoolStatus } from "../../crds/model-pool.ts";
 import type { OperatorContext } from "../context.ts";
-import type { ObjectKey, ReconcileResult } from "../runtime/controller.ts";
+import type { ObjectKey, ReconcileResult } from "../../lib/kube/controller.ts";
 import { isAlive, isSchedulable } from "../scheduling/worker-view.ts";
 import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 import { desiredObjects, SPEC_HASH_ANNOTATION, selectorString, workerName } from "./worker-deployment.ts";

@@ -11,8 +11,8 @@ import type { LearningState } from "../../crds/learning-state.ts";
 import { ARTWORK_FINALIZER, WORKER_LABEL } from "../../crds/worker-protocol.ts";
 import { generatorModels, learningStateName, objectKey, type OperatorContext } from "../context.ts";
 import { chooseModel, type Choice } from "../learning/bandit.ts";
-import type { ObjectKey, ReconcileResult } from "../runtime/controller.ts";
-import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
+import type { ObjectKey, ReconcileResult } from "../../lib/kube/controller.ts";
+import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
 import { chooseWorker, queueOrder } from "../scheduling/placement.ts";
 import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
 

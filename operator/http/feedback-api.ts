@@ -12,7 +12,7 @@ import { FEEDBACK_ANNOTATION, FEEDBACK_REQUEST_ANNOTATION } from "../../crds/wor
 import { feedbackLog } from "../controllers/artwork-controller.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
 import { chooseModel } from "../learning/bandit.ts";
-import { isConflict, isNotFound } from "../runtime/kube-errors.ts";
+import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const REVIEW_CACHE_TTL_MS = 10_000;

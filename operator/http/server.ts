@@ -2,7 +2,7 @@
 import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/observability/logger.ts";
 
 export interface Readiness {
   /** Undefined when ready; otherwise why not. */

@@ -1,7 +1,7 @@
 // Workers by namespace and id, from their heartbeat Leases. A Lease that stops being renewed
 // produces no watch event, so a timer notices expiry and reports the worker as lost.
 import type { V1Lease } from "@kubernetes/client-node";
-import type { Informer } from "../runtime/informer.ts";
+import type { Informer } from "../../lib/kube/informer.ts";
 import { isAlive, workerFromLease, type WorkerView } from "./worker-view.ts";
 
 export class WorkerRegistry {

@@ -9,7 +9,7 @@ import cliProgress from "cli-progress";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ARTWORK } from "../../crds/api.ts";
 import type { Artwork } from "../../crds/artwork.ts";
-import { AriaClient } from "../../operator/runtime/aria-client.ts";
+import { CustomObjectClient } from "../../lib/kube/custom-object-client.ts";
 import { spawnAria, type Proc } from "../controlplane/aria-process.ts";
 import { startControlPlane, stopControlPlane } from "../controlplane/control-plane.ts";
 
@@ -63,7 +63,7 @@ console.log(applied.stdout.trim());
 
 const kc = new KubeConfig();
 kc.loadFromFile(cp.kubeconfig);
-const client = new AriaClient(kc);
+const client = new CustomObjectClient(kc);
 const names = ["sunrise", "nocturne"];
 const bars = new cliProgress.MultiBar(
   { format: " {name} |{bar}| {percentage}% {phase}", hideCursor: true, clearOnComplete: false },

@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTWORK, LEARNING_STATE } from "../../crds/api.ts";
 import type { LearningState } from "../../crds/learning-state.ts";
 import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
-import { isConflict } from "../../operator/runtime/kube-errors.ts";
+import { isConflict } from "../../lib/kube/kube-errors.ts";
 import {
   aria,
   createArtwork,
   createPool,
+  deleteArtwork,
   eventually,
   getArtwork,
   isReady,
@@ -152,7 +153,7 @@ describe("feedback", () => {
     for (const f of files) expect(existsSync(f)).toBe(true);
     const before =
       (await aria().get<LearningState>(LEARNING_STATE, ns, "studio")).status?.events?.delete ?? 0;
-    await aria().delete(ARTWORK, ns, "liked-3");
+    await deleteArtwork(ns, "liked-3");
     await eventually(
       () =>
         getArtwork(ns, "liked-3").then(
@@ -172,7 +173,7 @@ describe("feedback", () => {
     await createArtwork(ns, "keeper", { ...QUICK, poolRef: { name: "studio" }, retainPolicy: "Retain" });
     const art = await eventually(() => getArtwork(ns, "keeper"), isReady, 60_000);
     const file = fileURLToPath(art.status?.selected?.images[0]?.uri ?? "");
-    await aria().delete(ARTWORK, ns, "keeper");
+    await deleteArtwork(ns, "keeper");
     await eventually(
       () =>
         getArtwork(ns, "keeper").then(

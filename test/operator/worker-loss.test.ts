@@ -3,7 +3,7 @@ import type { ArtworkSpec } from "../../crds/artwork.ts";
 // late write from the dead worker's attempt is rejected by the API server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTWORK } from "../../crds/api.ts";
-import { statusCode } from "../../operator/runtime/kube-errors.ts";
+import { statusCode } from "../../lib/kube/kube-errors.ts";
 import { aria, createArtwork, createPool, eventually, getArtwork, isReady } from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";

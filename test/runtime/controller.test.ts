@@ -4,8 +4,8 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Controller, type ObjectKey } from "../../operator/runtime/controller.ts";
-import { Informer } from "../../operator/runtime/informer.ts";
+import { Controller, type ObjectKey } from "../../lib/kube/controller.ts";
+import { Informer } from "../../lib/kube/informer.ts";
 import { createNamespace, kubeConfig } from "../support/cluster.ts";
 
 const logger = pino({ level: "silent" });

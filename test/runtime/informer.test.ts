@@ -4,7 +4,7 @@ import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap } from "@kubernetes
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Informer, type WatchLike } from "../../operator/runtime/informer.ts";
+import { Informer, type WatchLike } from "../../lib/kube/informer.ts";
 import { createNamespace, kubeConfig } from "../support/cluster.ts";
 
 const logger = pino({ level: "silent" });

@@ -3,7 +3,7 @@
 import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { LeaderElector } from "../../operator/runtime/leader-elector.ts";
+import { LeaderElector } from "../../lib/kube/leader-elector.ts";
 import { createNamespace, kubeConfig } from "../support/cluster.ts";
 
 const logger = pino({ level: "silent" });

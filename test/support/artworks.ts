@@ -2,11 +2,11 @@
 import { ARTWORK, MODEL_POOL } from "../../crds/api.ts";
 import type { Artwork, ArtworkSpec } from "../../crds/artwork.ts";
 import type { ModelPool, ModelPoolSpec } from "../../crds/model-pool.ts";
-import { AriaClient } from "../../operator/runtime/aria-client.ts";
+import { CustomObjectClient } from "../../lib/kube/custom-object-client.ts";
 import { kubeConfig } from "./cluster.ts";
 
 export function aria() {
-  return new AriaClient(kubeConfig());
+  return new CustomObjectClient(kubeConfig());
 }
 
 export const BUILTIN_MODELS: ModelPoolSpec["models"] = [
@@ -50,6 +50,11 @@ export async function getArtwork(namespace: string, name: string) {
   return aria().get<Artwork>(ARTWORK, namespace, name);
 }
 
+export async function deleteArtwork(namespace: string, name: string) {
+  const { group, version, plural } = ARTWORK;
+  await aria().api.deleteNamespacedCustomObject({ group, version, plural, namespace, name });
+}
+
 /** Polls until `predicate` holds, returning the last value; fails with the last value after the timeout. */
 export async function eventually<T>(
   read: () => Promise<T>,
@@ -71,12 +76,10 @@ export async function eventually<T>(
 }
 
 export async function listArtworks(namespace: string) {
-  const list = (await aria().api.listNamespacedCustomObject({
-    group: "aria.dev",
-    version: "v1alpha1",
-    plural: "artworks",
-    namespace,
-  })) as { items: Artwork[] };
+  const { group, version, plural } = ARTWORK;
+  const list = (await aria().api.listNamespacedCustomObject({ group, version, plural, namespace })) as {
+    items: Artwork[];
+  };
   return list.items;
 }
 

@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
-import { PooledKubeConfig } from "../../operator/runtime/pooled-kube-config.ts";
+import { PooledKubeConfig } from "../../lib/kube/pooled-kube-config.ts";
 import { kubeconfigYaml, type LocalUser } from "../controlplane/control-plane.ts";
 import { readFileSync } from "node:fs";
 

@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { dominantHue } from "../../worker/curation/dominant-hue.ts";
-import { readPngParameters } from "../../worker/storage/png-parameters.ts";
+import { readPngParameters } from "../../worker/encoding/png-parameters.ts";
 import {
   createArtwork,
   createPool,

@@ -6,7 +6,7 @@ import { ensureBuiltinModel } from "../../models/builtin.ts";
 import { renderArtwork } from "../pipeline/render-artwork.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type { RenderProgress } from "../pipeline/render-request.ts";
-import { builtinSpecs, loadTestContext, testRequest } from "../pipeline/test-models.ts";
+import { builtinSpecs, loadTestContext, testRequest } from "../../test/fixtures/builtin-pipeline.ts";
 import { InferenceHost } from "./inference-host.ts";
 
 let host: InferenceHost;

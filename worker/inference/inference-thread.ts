@@ -1,13 +1,13 @@
 // Entry point of an inference thread: owns the ONNX sessions, so their blocking run() calls never
 // stall the worker's main event loop (probes, heartbeats, watches).
 import { parentPort, workerData } from "node:worker_threads";
-import { SessionFactory } from "../pipeline/execution-provider.ts";
+import { SessionFactory } from "../onnx/execution-provider.ts";
 import { ModelRegistry } from "../pipeline/model-registry.ts";
 import type { PipelineLog } from "../pipeline/pipeline-log.ts";
 import { renderArtwork } from "../pipeline/render-artwork.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type { RenderRequest } from "../pipeline/render-request.ts";
-import { RunMeter } from "../pipeline/run-meter.ts";
+import { RunMeter } from "../onnx/run-meter.ts";
 import type { HostMessage, ThreadInit, ThreadMessage } from "./thread-messages.ts";
 
 const port = parentPort!;

@@ -2,22 +2,23 @@
 // operations on status.worker and status.attempt make the API server reject the write of an
 // attempt the operator has since given to someone else.
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
 import type { Artwork, ArtworkStatus, OutputFormat, StoredImage } from "../../crds/artwork.ts";
 import { ARTWORK, GROUP, VERSION } from "../../crds/api.ts";
 import { artworkConditions, type PhaseChange } from "../../crds/artwork-conditions.ts";
 import { rfc3339 } from "../../crds/condition.ts";
 import { WORKER_LABEL } from "../../crds/worker-protocol.ts";
-import { AriaClient, type JsonPatchOp } from "../../operator/runtime/aria-client.ts";
-import type { EventRecorder } from "../../operator/runtime/event-recorder.ts";
-import { Informer } from "../../operator/runtime/informer.ts";
-import { retryTransient, statusCode } from "../../operator/runtime/kube-errors.ts";
-import type { Logger } from "../../operator/runtime/logger.ts";
+import { CustomObjectClient, type JsonPatchOp } from "../../lib/kube/custom-object-client.ts";
+import type { EventRecorder } from "../../lib/kube/event-recorder.ts";
+import { Informer } from "../../lib/kube/informer.ts";
+import { retryTransient, statusCode } from "../../lib/kube/kube-errors.ts";
+import type { Logger } from "../../lib/observability/logger.ts";
 import type { PreviewHub } from "../http/preview-hub.ts";
 import type { InferenceHost } from "../inference/inference-host.ts";
 import type { WorkerMetrics } from "../metrics.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type { RenderProgress, RenderRequest, RenderResult } from "../pipeline/render-request.ts";
-import type { ImageStore } from "../storage/image-store.ts";
+import type { ImageStore } from "../../lib/storage/image-store.ts";
 import { readDefaults, type GeneratorDefaults } from "../pipeline/generator-defaults.ts";
 
 /** Progress writes are throttled to this interval; previews stream over WebSocket instead. */
@@ -34,6 +35,8 @@ export interface RunnerOptions {
   store: ImageStore;
   hub: PreviewHub;
   metrics: WorkerMetrics;
+  /** The registry the worker serves, for the informer's watch-restart counter. */
+  registry: Registry;
   defaults: (model: string) => GeneratorDefaults | undefined;
   log: Logger;
   events: EventRecorder;
@@ -56,7 +59,7 @@ class FencedOut extends Error {}
 
 export class ArtworkRunner {
   private readonly informer: Informer<Artwork>;
-  private readonly client: AriaClient;
+  private readonly client: CustomObjectClient;
   private readonly running = new Map<string, Running>();
   /**
    * Attempts run here whose own writes the watch has not shown yet. A render can finish before
@@ -67,7 +70,7 @@ export class ArtworkRunner {
   private draining = false;
 
   constructor(private readonly o: RunnerOptions) {
-    this.client = new AriaClient(o.kc);
+    this.client = new CustomObjectClient(o.kc);
     this.informer = new Informer<Artwork>({
       kc: o.kc,
       path: `/apis/${GROUP}/${VERSION}/namespaces/${o.namespace}/artworks`,
@@ -75,6 +78,7 @@ export class ArtworkRunner {
       name: "bound-artworks",
       logger: o.log,
       resyncMs: 30_000,
+      registry: o.registry,
     });
     this.informer.on("add", (a) => this.consider(a));
     this.informer.on("update", (a) => this.consider(a));

@@ -12,8 +12,8 @@ import {
   workerLeaseName,
   type WorkerReport,
 } from "../../crds/worker-protocol.ts";
-import { isConflict, isNotFound } from "../../operator/runtime/kube-errors.ts";
-import type { Logger } from "../../operator/runtime/logger.ts";
+import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
+import type { Logger } from "../../lib/observability/logger.ts";
 
 export class Heartbeat {
   private readonly api: CoordinationV1Api;

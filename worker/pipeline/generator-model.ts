@@ -5,14 +5,14 @@ import { createRng } from "../random/rng.ts";
 import { createScheduler } from "../schedulers/create-scheduler.ts";
 import type { SchedulerConfig } from "../schedulers/noise-schedule.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
-import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
+import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { SCHEDULERS } from "../../crds/artwork.ts";
-import type { SessionFactory } from "./execution-provider.ts";
+import type { SessionFactory } from "../onnx/execution-provider.ts";
 import { readDefaults, type GeneratorDefaults } from "./generator-defaults.ts";
-import { ModelSession } from "./model-session.ts";
+import { ModelSession } from "../onnx/model-session.ts";
 import { RenderError } from "./render-error.ts";
-import type { RunMeter } from "./run-meter.ts";
-import { floatTensor, intTensor, readFloats, timestepTensor } from "./tensor-feeds.ts";
+import type { RunMeter } from "../onnx/run-meter.ts";
+import { floatTensor, intTensor, readFloats, timestepTensor } from "../onnx/tensor-feeds.ts";
 
 /** Spatial downsampling of the Stable Diffusion VAE (three 2× stages); the UNet sees width/8 × height/8. */
 export const VAE_SCALE = 8;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureBuiltinModel } from "../../models/builtin.ts";
 import { RenderError } from "./render-error.ts";
-import { loadTestContext } from "./test-models.ts";
+import { loadTestContext } from "../../test/fixtures/builtin-pipeline.ts";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

@@ -1,11 +1,11 @@
-import { AestheticModel } from "./aesthetic-model.ts";
-import { ClipModel } from "./clip-model.ts";
-import type { SessionFactory } from "./execution-provider.ts";
+import { AestheticModel } from "../curation/aesthetic-model.ts";
+import { ClipModel } from "../curation/clip-model.ts";
+import type { SessionFactory } from "../onnx/execution-provider.ts";
 import { GeneratorModel } from "./generator-model.ts";
 import type { PipelineLog } from "./pipeline-log.ts";
 import { RenderError } from "./render-error.ts";
 import type { ModelSpec, ModelState } from "./render-request.ts";
-import type { RunMeter } from "./run-meter.ts";
+import type { RunMeter } from "../onnx/run-meter.ts";
 
 type Loaded = GeneratorModel | ClipModel | AestheticModel;
 

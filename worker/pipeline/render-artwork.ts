@@ -3,14 +3,14 @@ import sharp from "sharp";
 import { OUTPUT_FORMATS, type OutputFormat, type SchedulerName } from "../../crds/artwork.ts";
 import { DEFAULT_WEIGHTS, selectCandidate } from "../curation/ensemble.ts";
 import type { RgbImage } from "../curation/rgb-image.ts";
-import { encodeOutputs } from "../storage/encode-outputs.ts";
-import type { GenerationParameters } from "../storage/png-parameters.ts";
-import { scoreCandidates } from "./batch-curation.ts";
-import type { SessionFactory } from "./execution-provider.ts";
+import { encodeOutputs } from "../encoding/encode-outputs.ts";
+import type { GenerationParameters } from "../encoding/png-parameters.ts";
+import { scoreCandidates } from "../curation/batch-curation.ts";
+import type { SessionFactory } from "../onnx/execution-provider.ts";
 import type { ModelRegistry } from "./model-registry.ts";
 import { RenderError } from "./render-error.ts";
 import type { RenderProgress, RenderRequest, RenderResult, RenderedCandidate } from "./render-request.ts";
-import type { RunMeter } from "./run-meter.ts";
+import type { RunMeter } from "../onnx/run-meter.ts";
 
 /** What a render runs against: one thread's models, its provider and its run accounting. */
 export interface RenderContext {

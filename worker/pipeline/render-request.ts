@@ -1,6 +1,6 @@
 import type { ModelRole } from "../../crds/model-pool.ts";
 import type { EnsembleWeights } from "../curation/ensemble.ts";
-import type { RunTotals } from "./run-meter.ts";
+import type { RunTotals } from "../onnx/run-meter.ts";
 
 /** One Artwork attempt as the inference layer sees it: the spec with defaults already applied. */
 export interface RenderRequest {

@@ -1,34 +1,11 @@
-// Metric families shared by every controller, queue and informer on one registry. Several instances
-// label the same family, so each is created once per registry and looked up afterwards.
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from "prom-client";
-
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]) {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
-}
-
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]) {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Gauge<L>;
-  return new Gauge({ name, help, labelNames, registers: [registry] });
-}
-
-function histogram<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  buckets: number[],
-) {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Histogram<L>;
-  return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
-}
+// Metric families of the Kubernetes runtime (controllers, work queues, informers), named as
+// controller-runtime and client-go name theirs.
+import type { Registry } from "prom-client";
+import { counter, gauge, histogram } from "../observability/metric-families.ts";
 
 const secondsBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export function workQueueMetrics(registry: Registry = defaultRegistry) {
+export function workQueueMetrics(registry: Registry) {
   return {
     depth: gauge(registry, "workqueue_depth", "Current depth of the work queue.", ["name"]),
     adds: counter(registry, "workqueue_adds_total", "Keys added to the work queue.", ["name"]),
@@ -59,12 +36,6 @@ export function controllerMetrics(registry: Registry) {
       "Reconciles that returned an error.",
       ["controller"],
     ),
-    terminalErrors: counter(
-      registry,
-      "controller_runtime_terminal_reconcile_errors_total",
-      "Reconciles that failed with an error that retrying cannot fix.",
-      ["controller"],
-    ),
     reconcileTime: histogram(
       registry,
       "controller_runtime_reconcile_time_seconds",
@@ -81,7 +52,7 @@ export function controllerMetrics(registry: Registry) {
   };
 }
 
-export function informerMetrics(registry: Registry = defaultRegistry) {
+export function informerMetrics(registry: Registry) {
   return {
     restarts: counter(
       registry,

@@ -7,8 +7,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuiltinModel } from "../../models/builtin.ts";
 import { dominantHue } from "../curation/dominant-hue.ts";
-import { renderArtwork, type RenderContext } from "./render-artwork.ts";
-import { builtinSpecs, loadTestContext, testRequest } from "./test-models.ts";
+import { renderArtwork, type RenderContext } from "../pipeline/render-artwork.ts";
+import { builtinSpecs, loadTestContext, testRequest } from "../../test/fixtures/builtin-pipeline.ts";
 
 const { onnx } = onnxProto;
 const { FLOAT, FLOAT16 } = onnx.TensorProto.DataType;

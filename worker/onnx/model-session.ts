@@ -1,5 +1,5 @@
 import type * as ort from "onnxruntime-node";
-import { RenderError } from "./render-error.ts";
+import { RenderError } from "../pipeline/render-error.ts";
 import type { RunMeter } from "./run-meter.ts";
 
 export type TensorMetadata = ort.InferenceSession.ValueMetadata & { isTensor: true };

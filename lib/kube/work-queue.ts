@@ -2,7 +2,7 @@
 // processed is never handed to a second worker (processing set), and a key re-added while processing
 // is queued again when its worker finishes, so the latest state is always reconciled once more.
 import type { Registry } from "prom-client";
-import { workQueueMetrics, type WorkQueueMetrics } from "./metrics.ts";
+import { workQueueMetrics, type WorkQueueMetrics } from "./runtime-metrics.ts";
 
 export interface WorkQueueOptions {
   name: string;
@@ -10,7 +10,7 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   /** Ceiling of the per-key backoff (client-go: 1000 s). */
   maxDelayMs?: number;
-  registry?: Registry;
+  registry: Registry;
 }
 
 export class WorkQueue {
@@ -23,7 +23,6 @@ export class WorkQueue {
   /** One pending delayed add per key, at the earliest time asked for (client-go's delaying queue). */
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly waiters: Array<() => void> = [];
-  private readonly idleWaiters: Array<() => void> = [];
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly metrics: WorkQueueMetrics;
@@ -72,18 +71,9 @@ export class WorkQueue {
     return this.backoffMs(this.failures.get(key) ?? 0);
   }
 
-  numRequeues(key: string): number {
-    return this.failures.get(key) ?? 0;
-  }
-
   /** Resets the key's backoff, once it has been processed successfully. */
   forget(key: string): void {
     this.failures.delete(key);
-  }
-
-  /** Keys waiting to be processed (not counting those in flight or delayed). */
-  len(): number {
-    return this.queue.length;
   }
 
   /** The next key, waiting for one; undefined once shut down and empty. Pair with done(key). */
@@ -107,7 +97,6 @@ export class WorkQueue {
   done(key: string): void {
     this.processing.delete(key);
     if (this.dirty.has(key)) this.push(key);
-    else if (this.processing.size === 0 && this.queue.length === 0) this.wakeIdle();
   }
 
   /**
@@ -135,18 +124,6 @@ export class WorkQueue {
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     for (const wake of this.waiters.splice(0)) wake();
-    if (this.processing.size === 0 && this.queue.length === 0) this.wakeIdle();
-  }
-
-  /** shutDown, then wait until every queued and in-flight key has been processed. */
-  async shutDownWithDrain(): Promise<void> {
-    this.shutDown();
-    if (this.processing.size === 0 && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
   }
 
   private push(key: string) {
@@ -158,9 +135,5 @@ export class WorkQueue {
 
   private backoffMs(failures: number): number {
     return Math.min(this.baseDelayMs * 2 ** failures, this.maxDelayMs);
-  }
-
-  private wakeIdle() {
-    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }

@@ -10,8 +10,8 @@ import { request as httpsRequest, type RequestOptions } from "node:https";
 import { Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import { isGone } from "./kube-errors.ts";
-import type { Logger } from "./logger.ts";
-import { informerMetrics } from "./metrics.ts";
+import type { Logger } from "../observability/logger.ts";
+import { informerMetrics } from "./runtime-metrics.ts";
 
 /** The part of client-node's Watch the informer uses; tests wrap it to break or stall a watch. */
 export type WatchLike = Pick<Watch, "watch">;
@@ -30,7 +30,8 @@ export interface InformerOptions {
   resyncMs?: number;
   /** First and longest wait between failed attempts (default 500 ms → 30 s). */
   backoffMs?: { initial: number; max: number };
-  registry?: Registry;
+  /** Where the watch-restart counter goes: the registry the process serves. */
+  registry: Registry;
   watch?: WatchLike;
 }
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RgbImage } from "../curation/rgb-image.ts";
+import type { RgbImage } from "./rgb-image.ts";
 import { scoreCandidates } from "./batch-curation.ts";
-import type { RenderContext } from "./render-artwork.ts";
-import { loadTestContext } from "./test-models.ts";
+import type { RenderContext } from "../pipeline/render-artwork.ts";
+import { loadTestContext } from "../../test/fixtures/builtin-pipeline.ts";
 
 let ctx: RenderContext;
 beforeAll(async () => {

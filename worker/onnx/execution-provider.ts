@@ -1,6 +1,6 @@
 import { cpus } from "node:os";
 import * as ort from "onnxruntime-node";
-import type { PipelineLog } from "./pipeline-log.ts";
+import type { PipelineLog } from "../pipeline/pipeline-log.ts";
 
 export type Accelerator = "cpu" | "cuda";
 

@@ -1,6 +1,6 @@
 // Kubernetes Events for transitions, so `kubectl describe` and `kubectl events` tell the story.
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../observability/logger.ts";
 
 export type EventType = "Normal" | "Warning";
 

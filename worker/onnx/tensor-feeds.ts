@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { fromFloat16, toFloat16 } from "./float16.ts";
 import type { TensorMetadata } from "./model-session.ts";
-import { RenderError } from "./render-error.ts";
+import { RenderError } from "../pipeline/render-error.ts";
 
 // Exporters disagree on input dtypes (timestep int64 [batch], float [batch], float16, a float scalar;
 // input_ids int32 or int64), so every feed is built from the session's own input metadata.

@@ -1,12 +1,12 @@
 // Ties informers to a work queue and a level-triggered reconcile function, with controller-runtime's
-// result semantics: an error requeues with per-key exponential backoff, a TerminalError is reported
-// and dropped, requeueAfterMs schedules a later look, success resets the key's backoff.
+// result semantics: an error requeues with per-key exponential backoff, requeueAfterMs schedules a
+// later look, success resets the key's backoff.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Informer } from "./informer.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { isConflict } from "./kube-errors.ts";
-import { controllerMetrics } from "./metrics.ts";
+import { controllerMetrics } from "./runtime-metrics.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface ObjectKey {
@@ -23,11 +23,6 @@ export interface ReconcileResult {
 }
 
 export type Reconcile = (key: ObjectKey) => Promise<ReconcileResult | void>;
-
-/** An error that retrying cannot fix (invalid spec, missing permission); logged, never retried. */
-export class TerminalError extends Error {
-  override name = "TerminalError";
-}
 
 export interface ControllerOptions {
   name: string;
@@ -169,18 +164,11 @@ export class Controller {
     } catch (err) {
       this.metrics.reconcileTotal.inc({ ...labels, result: "error" });
       this.metrics.reconcileErrors.inc(labels);
-      if (err instanceof TerminalError) {
-        this.queue.forget(key);
-        this.metrics.terminalErrors.inc(labels);
-        this.log.error({ ...fields, err }, "reconcile failed terminally; not retried");
-      } else {
-        const delayMs = this.queue.nextBackoffMs(key);
-        this.queue.addRateLimited(key);
-        // A conflict only means the cache was behind a concurrent write: routine, retried shortly.
-        if (isConflict(err))
-          this.log.debug({ ...fields, delayMs }, "reconcile hit a write conflict; requeued");
-        else this.log.error({ ...fields, err, delayMs }, "reconcile failed; requeued with backoff");
-      }
+      const delayMs = this.queue.nextBackoffMs(key);
+      this.queue.addRateLimited(key);
+      // A conflict only means the cache was behind a concurrent write: routine, retried shortly.
+      if (isConflict(err)) this.log.debug({ ...fields, delayMs }, "reconcile hit a write conflict; requeued");
+      else this.log.error({ ...fields, err, delayMs }, "reconcile failed; requeued with backoff");
     } finally {
       this.metrics.activeWorkers.dec(labels);
       this.metrics.reconcileTime.observe(labels, (performance.now() - started) / 1000);

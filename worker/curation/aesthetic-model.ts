@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import type { SessionFactory } from "./execution-provider.ts";
-import { ModelSession } from "./model-session.ts";
-import { RenderError } from "./render-error.ts";
-import type { RunMeter } from "./run-meter.ts";
-import { floatTensor, readFloats } from "./tensor-feeds.ts";
+import type { SessionFactory } from "../onnx/execution-provider.ts";
+import { ModelSession } from "../onnx/model-session.ts";
+import { RenderError } from "../pipeline/render-error.ts";
+import type { RunMeter } from "../onnx/run-meter.ts";
+import { floatTensor, readFloats } from "../onnx/tensor-feeds.ts";
 
 /** A LAION-style aesthetic predictor: CLIP image embeddings [N, D] → score [N, 1] on 1–10. */
 export class AestheticModel {

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CLIP_MEAN, CLIP_SIZE, CLIP_STD, clipPreprocessBatch } from "../curation/clip-preprocess.ts";
-import type { RgbImage } from "../curation/rgb-image.ts";
-import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
-import type { SessionFactory } from "./execution-provider.ts";
-import { ModelSession } from "./model-session.ts";
-import { RenderError } from "./render-error.ts";
-import type { RunMeter } from "./run-meter.ts";
-import { floatTensor, intTensor, readFloats } from "./tensor-feeds.ts";
+import { CLIP_MEAN, CLIP_SIZE, CLIP_STD, clipPreprocessBatch } from "./clip-preprocess.ts";
+import type { RgbImage } from "./rgb-image.ts";
+import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
+import type { SessionFactory } from "../onnx/execution-provider.ts";
+import { ModelSession } from "../onnx/model-session.ts";
+import { RenderError } from "../pipeline/render-error.ts";
+import type { RunMeter } from "../onnx/run-meter.ts";
+import { floatTensor, intTensor, readFloats } from "../onnx/tensor-feeds.ts";
 
 /** What CLIP says about a set of images against one prompt. */
 export interface ClipScores {

@@ -1,6 +1,6 @@
-import type { ScorerOutputs } from "../curation/ensemble.ts";
-import type { RgbImage } from "../curation/rgb-image.ts";
-import { technicalQuality } from "../curation/technical-quality.ts";
+import type { ScorerOutputs } from "./ensemble.ts";
+import type { RgbImage } from "./rgb-image.ts";
+import { technicalQuality } from "./technical-quality.ts";
 import type { AestheticModel } from "./aesthetic-model.ts";
 import type { ClipModel } from "./clip-model.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TensorMetadata } from "./model-session.ts";
-import { RenderError } from "./render-error.ts";
+import { RenderError } from "../pipeline/render-error.ts";
 import { floatTensor, intTensor, timestepTensor } from "./tensor-feeds.ts";
 
 const meta = (type: TensorMetadata["type"], shape: Array<number | string>): TensorMetadata => ({

@@ -2,7 +2,7 @@
 // replica reconciles at a time and a standby takes over when the leader dies or steps down.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { isConflict, isNotFound } from "./kube-errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../observability/logger.ts";
 
 export interface LeaderElectorOptions {
   kc: KubeConfig;
