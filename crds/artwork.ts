@@ -40,12 +40,43 @@ export type ArtworkPhase = (typeof ARTWORK_PHASES)[number];
 
 export const MODEL_CHOICE_REASONS = ["user", "explore", "exploit"] as const;
 
-/** Largest width × height a worker accepts: 1536×1536. */
-export const MAX_PIXELS = 1536 * 1536;
-export const MAX_SEED = 4294967295;
+/** The bounds admission enforces, exported so that no other file restates them. */
+export const ARTWORK_LIMITS = {
+  promptLength: 2000,
+  dimension: { minimum: 64, maximum: 2048, multipleOf: 8 },
+  /** Largest width × height: 1536×1536. */
+  maxPixels: 1536 * 1536,
+  seed: { minimum: 0, maximum: 4294967295 },
+  steps: { minimum: 1, maximum: 150 },
+  guidanceScale: { minimum: 0, maximum: 30 },
+  variations: { minimum: 1, maximum: 16 },
+  upscale: { minimum: 1, maximum: 4 },
+  priority: { minimum: -1000, maximum: 1000 },
+  timeoutSeconds: { minimum: 1, maximum: 86400 },
+  maxAttempts: { minimum: 1, maximum: 10 },
+} as const;
 
-const Dimension = (description: string) =>
-  Type.Optional(Type.Integer({ minimum: 64, maximum: 2048, multipleOf: 8, description }));
+/**
+ * What an omitted field means: the schema's `default`s (the API server fills them in at admission)
+ * and the fallbacks of effectiveSpec() for objects it did not default, such as an absent
+ * spec.curation.weights.
+ */
+export const ARTWORK_DEFAULTS = {
+  mood: "neutral" as Mood,
+  variations: 4,
+  weights: { clip: 0.5, aesthetic: 0.3, technical: 0.2 },
+  formats: ["png"] as OutputFormat[],
+  upscale: 1,
+  priority: 0,
+  timeoutSeconds: 900,
+  maxAttempts: 3,
+  retainPolicy: "Delete" as "Delete" | "Retain",
+};
+
+const L = ARTWORK_LIMITS;
+const D = ARTWORK_DEFAULTS;
+
+const Dimension = (description: string) => Type.Optional(Type.Integer({ ...L.dimension, description }));
 
 export const CurationSpec = Type.Object(
   {
@@ -55,19 +86,19 @@ export const CurationSpec = Type.Object(
           clip: Type.Number({
             minimum: 0,
             maximum: 1,
-            default: 0.5,
+            default: D.weights.clip,
             description: "Weight of prompt similarity.",
           }),
           aesthetic: Type.Number({
             minimum: 0,
             maximum: 1,
-            default: 0.3,
+            default: D.weights.aesthetic,
             description: "Weight of the aesthetic score.",
           }),
           technical: Type.Number({
             minimum: 0,
             maximum: 1,
-            default: 0.2,
+            default: D.weights.technical,
             description: "Weight of technical quality.",
           }),
         },
@@ -99,16 +130,15 @@ export const OutputSpec = Type.Object(
       Type.Array(StringEnum(OUTPUT_FORMATS), {
         minItems: 1,
         maxItems: 5,
-        default: ["png"],
+        default: D.formats,
         "x-kubernetes-list-type": "set",
         description: "Image formats to write for the selected candidate: png, webp, avif, jpeg, tiff.",
       }),
     ),
     upscale: Type.Optional(
       Type.Integer({
-        minimum: 1,
-        maximum: 4,
-        default: 1,
+        ...L.upscale,
+        default: D.upscale,
         description: "Upscale factor applied to the outputs (1-4).",
       }),
     ),
@@ -118,11 +148,13 @@ export const OutputSpec = Type.Object(
 
 export const ArtworkSpec = Type.Object(
   {
-    prompt: Type.String({ minLength: 1, maxLength: 2000, description: "What to paint." }),
-    negativePrompt: Type.Optional(Type.String({ maxLength: 2000, description: "What to steer away from." })),
+    prompt: Type.String({ minLength: 1, maxLength: L.promptLength, description: "What to paint." }),
+    negativePrompt: Type.Optional(
+      Type.String({ maxLength: L.promptLength, description: "What to steer away from." }),
+    ),
     mood: Type.Optional(
       StringEnum(MOODS, {
-        default: "neutral",
+        default: D.mood,
         description: "The feeling to aim for; learning keeps statistics per mood.",
       }),
     ),
@@ -134,22 +166,19 @@ export const ArtworkSpec = Type.Object(
     ),
     seed: Type.Optional(
       Type.Integer({
-        minimum: 0,
-        maximum: MAX_SEED,
+        ...L.seed,
         description: "Seed of the first candidate; omitted, one is chosen and recorded.",
       }),
     ),
     steps: Type.Optional(
       Type.Integer({
-        minimum: 1,
-        maximum: 150,
+        ...L.steps,
         description: "Denoising steps; omitted, learning or the model chooses.",
       }),
     ),
     guidanceScale: Type.Optional(
       Type.Number({
-        minimum: 0,
-        maximum: 30,
+        ...L.guidanceScale,
         description: "Classifier-free guidance scale; 0 or 1 disables guidance.",
       }),
     ),
@@ -160,9 +189,8 @@ export const ArtworkSpec = Type.Object(
     height: Dimension("Image height in pixels, a multiple of 8."),
     variations: Type.Optional(
       Type.Integer({
-        minimum: 1,
-        maximum: 16,
-        default: 4,
+        ...L.variations,
+        default: D.variations,
         description: "Candidates generated and curated; the best is kept.",
       }),
     ),
@@ -170,31 +198,28 @@ export const ArtworkSpec = Type.Object(
     output: Type.Optional(OutputSpec),
     priority: Type.Optional(
       Type.Integer({
-        minimum: -1000,
-        maximum: 1000,
-        default: 0,
+        ...L.priority,
+        default: D.priority,
         description: "Higher runs first when workers are busy.",
       }),
     ),
     timeoutSeconds: Type.Optional(
       Type.Integer({
-        minimum: 1,
-        maximum: 86400,
-        default: 900,
+        ...L.timeoutSeconds,
+        default: D.timeoutSeconds,
         description: "Fails the artwork when it is not done in time.",
       }),
     ),
     maxAttempts: Type.Optional(
       Type.Integer({
-        minimum: 1,
-        maximum: 10,
-        default: 3,
+        ...L.maxAttempts,
+        default: D.maxAttempts,
         description: "Attempts before a lost worker fails the artwork.",
       }),
     ),
     retainPolicy: Type.Optional(
       StringEnum(["Delete", "Retain"] as const, {
-        default: "Delete",
+        default: D.retainPolicy,
         description: "Whether stored images are deleted with the artwork (Delete) or kept (Retain).",
       }),
     ),
@@ -204,8 +229,8 @@ export const ArtworkSpec = Type.Object(
     ...cel(
       { rule: "self == oldSelf", message: "spec is immutable; create a new Artwork to re-render" },
       {
-        rule: `!has(self.width) || !has(self.height) || self.width * self.height <= ${MAX_PIXELS}`,
-        message: `spec.width × spec.height must be at most ${MAX_PIXELS} pixels (1536×1536)`,
+        rule: `!has(self.width) || !has(self.height) || self.width * self.height <= ${L.maxPixels}`,
+        message: `spec.width × spec.height must be at most ${L.maxPixels} pixels (1536×1536)`,
       },
     ),
   },
