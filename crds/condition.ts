@@ -1,4 +1,5 @@
 import { StringEnum, Type, type Static } from "./schema.ts";
+import { rfc3339 } from "./timestamp.ts";
 
 /** metav1.Condition, as the Kubernetes API conventions and kstatus expect it. */
 export const Condition = Type.Object({
@@ -62,9 +63,4 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
 
 export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string) {
   return findCondition(conditions, type)?.status === "True";
-}
-
-/** Kubernetes timestamps have second precision. */
-export function rfc3339(date: Date) {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -6,6 +6,17 @@ export type FeedbackAction = (typeof FEEDBACK_ACTIONS)[number];
 
 export const POLICY_ALGORITHMS = ["epsilon-greedy", "thompson"] as const;
 
+/** What an omitted field of a LearningState's spec means; the schema's `default`s are these. */
+export const LEARNING_DEFAULTS = {
+  algorithm: "epsilon-greedy" as (typeof POLICY_ALGORITHMS)[number],
+  epsilon: 0.15,
+  rewards: { like: 1, love: 2, download: 1.5, share: 2, delete: -2 } as Record<FeedbackAction, number>,
+  halfLifeHours: 168,
+};
+const D = LEARNING_DEFAULTS;
+/** CEL needs a double literal where the field is a number: 2.0, not 2. */
+const celNumber = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n));
+
 const Reward = (value: number, action: string) =>
   Type.Optional(
     Type.Number({ minimum: -100, maximum: 100, default: value, description: `Reward for a ${action}.` }),
@@ -17,7 +28,7 @@ export const LearningStateSpec = Type.Object({
       {
         algorithm: Type.Optional(
           StringEnum(POLICY_ALGORITHMS, {
-            default: "epsilon-greedy",
+            default: D.algorithm,
             description: "epsilon-greedy or thompson.",
           }),
         ),
@@ -25,7 +36,7 @@ export const LearningStateSpec = Type.Object({
           Type.Number({
             minimum: 0,
             maximum: 1,
-            default: 0.15,
+            default: D.epsilon,
             description: "Share of choices that explore (0-1).",
           }),
         ),
@@ -36,17 +47,17 @@ export const LearningStateSpec = Type.Object({
   rewards: Type.Optional(
     Type.Object(
       {
-        like: Reward(1, "like"),
-        love: Reward(2, "love"),
-        download: Reward(1.5, "download"),
-        share: Reward(2, "share"),
-        delete: Reward(-2, "delete"),
+        like: Reward(D.rewards.like, "like"),
+        love: Reward(D.rewards.love, "love"),
+        download: Reward(D.rewards.download, "download"),
+        share: Reward(D.rewards.share, "share"),
+        delete: Reward(D.rewards.delete, "delete"),
       },
       {
         default: {},
         description: "Reward per reaction.",
         ...cel({
-          rule: "(has(self.love) ? self.love : 2.0) >= (has(self.like) ? self.like : 1.0) && (!has(self.delete) || self.delete <= 0.0)",
+          rule: `(has(self.love) ? self.love : ${celNumber(D.rewards.love)}) >= (has(self.like) ? self.like : ${celNumber(D.rewards.like)}) && (!has(self.delete) || self.delete <= 0.0)`,
           message: "spec.rewards: love must reward at least as much as like, and delete must not be positive",
         }),
       },
@@ -59,7 +70,7 @@ export const LearningStateSpec = Type.Object({
           Type.Number({
             minimum: 0.01,
             maximum: 87600,
-            default: 168,
+            default: D.halfLifeHours,
             description: "Hours after which a reaction counts half, so drifting taste is followed.",
             // The OpenAPI minimum truncates an integral value such as 0 to an integer before comparing.
             ...cel({ rule: "self > 0.0", message: "spec.decay.halfLifeHours must be greater than 0" }),

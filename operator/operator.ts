@@ -1,5 +1,7 @@
 // Assembles the operator: shared informer caches, the four controllers, leader election and the
 // HTTP server. Caches run on every replica (a standby is warm); controllers run only on the leader.
+// Assembles the operator: shared informer caches, the four controllers, leader election and the
+// HTTP server. Caches run on every replica (a standby is warm); controllers run only on the leader.
 import {
   VersionApi,
   type KubeConfig,
@@ -8,33 +10,29 @@ import {
   type V1Lease,
 } from "@kubernetes/client-node";
 import type { Server } from "node:http";
-import { createRegistry } from "../lib/observability/metric-families.ts";
-import { GROUP, VERSION } from "../crds/api.ts";
+import { ARTWORK, LEARNING_STATE, MODEL_POOL } from "../crds/api.ts";
 import type { Artwork } from "../crds/artwork.ts";
 import type { LearningState } from "../crds/learning-state.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
-import { isConditionTrue } from "../crds/condition.ts";
 import { COMPONENT_LABEL, WORKER_COMPONENT } from "../crds/worker-protocol.ts";
+import { Controller, type Reconciler } from "../lib/kube/controller.ts";
+import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
+import { EventRecorder } from "../lib/kube/event-recorder.ts";
+import { Informer } from "../lib/kube/informer.ts";
+import { LeaderElector } from "../lib/kube/leader-elector.ts";
+import { keyOf } from "../lib/kube/object-key.ts";
+import type { Logger } from "../lib/observability/logger.ts";
+import { createRegistry } from "../lib/observability/metric-families.ts";
 import type { OperatorConfig } from "./config.ts";
-import { learningStateName, type Caches, type OperatorContext } from "./context.ts";
-import { ArtworkLifecycle, changedBeyondProgress, feedbackLog } from "./controllers/artwork-controller.ts";
-import { LearningFolder } from "./controllers/learning-controller.ts";
+import type { Caches, ControllerName, OperatorContext } from "./context.ts";
+import { ArtworkController } from "./controllers/artwork-controller.ts";
+import { LearningController } from "./controllers/learning-controller.ts";
 import { ModelPoolController } from "./controllers/model-pool-controller.ts";
 import { PoolScheduler } from "./controllers/pool-scheduler.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
 import { createHttpServer, listen } from "./http/server.ts";
 import { operatorMetrics } from "./metrics.ts";
-import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
-import { Controller, type ObjectKey, type Reconcile } from "../lib/kube/controller.ts";
-import { EventRecorder } from "../lib/kube/event-recorder.ts";
-import { Informer } from "../lib/kube/informer.ts";
-import { LeaderElector } from "../lib/kube/leader-elector.ts";
-import type { Logger } from "../lib/observability/logger.ts";
 import { WorkerRegistry } from "./scheduling/worker-registry.ts";
-
-function isStalled(a: Artwork) {
-  return a.status?.phase === "Pending" && isConditionTrue(a.status.conditions, "Stalled");
-}
 
 function collection(group: string, version: string, plural: string, namespace: string | undefined) {
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
@@ -43,9 +41,8 @@ function collection(group: string, version: string, plural: string, namespace: s
 
 export class Operator {
   readonly ctx: OperatorContext;
-  readonly controllers: Record<"artwork" | "scheduler" | "modelpool" | "learningstate", Controller>;
+  readonly controllers: Record<ControllerName, Controller>;
   private readonly elector: LeaderElector | undefined;
-  readonly workers: WorkerRegistry;
   private server: Server | undefined;
   private leading = false;
   private stopping = false;
@@ -63,19 +60,26 @@ export class Operator {
         resyncMs: 5 * 60_000,
         ...(labelSelector ? { labelSelector } : {}),
       });
+    const workerSelector = `${COMPONENT_LABEL}=${WORKER_COMPONENT}`;
     const caches: Caches = {
-      artworks: informer<Artwork>("artworks", collection(GROUP, VERSION, "artworks", ns)),
-      pools: informer<ModelPool>("modelpools", collection(GROUP, VERSION, "modelpools", ns)),
-      learning: informer<LearningState>("learningstates", collection(GROUP, VERSION, "learningstates", ns)),
+      artworks: informer<Artwork>("artworks", collection(ARTWORK.group, ARTWORK.version, ARTWORK.plural, ns)),
+      pools: informer<ModelPool>(
+        "modelpools",
+        collection(MODEL_POOL.group, MODEL_POOL.version, MODEL_POOL.plural, ns),
+      ),
+      learning: informer<LearningState>(
+        "learningstates",
+        collection(LEARNING_STATE.group, LEARNING_STATE.version, LEARNING_STATE.plural, ns),
+      ),
       leases: informer<V1Lease>(
         "worker-leases",
         collection("coordination.k8s.io", "v1", "leases", ns),
-        `${COMPONENT_LABEL}=${WORKER_COMPONENT}`,
+        workerSelector,
       ),
       deployments: informer<V1Deployment>(
         "worker-deployments",
         collection("apps", "v1", "deployments", ns),
-        `${COMPONENT_LABEL}=${WORKER_COMPONENT}`,
+        workerSelector,
       ),
     };
     this.ctx = {
@@ -83,82 +87,33 @@ export class Operator {
       config,
       client: new CustomObjectClient(kc),
       caches,
+      workers: new WorkerRegistry(caches.leases),
+      // Controllers are made below; a reconcile only runs once they all exist.
+      enqueue: (controller, key) => this.controllers[controller].enqueue(key),
+      isLeader: () => this.leading,
       events: new EventRecorder(kc, "aria-operator", log),
       metrics: operatorMetrics(registry),
       registry,
       log,
     };
-
-    // The reconcilers enqueue into controllers declared below; the closures only run after start.
-    this.workers = new WorkerRegistry(caches.leases, (worker, alive) => {
-      const key = { namespace: worker.namespace, name: worker.pool };
-      schedulerC.enqueue(key);
-      poolC.enqueue(key);
-      if (!alive) {
-        for (const a of caches.artworks.list(worker.namespace)) {
-          if (a.status?.worker === worker.id)
-            artworkC.enqueue({ namespace: worker.namespace, name: a.metadata.name ?? "" });
-        }
-      }
-    });
-    const scheduler = new PoolScheduler(this.ctx, this.workers, (k) => schedulerC.enqueue(k));
-    const lifecycle = new ArtworkLifecycle(
-      this.ctx,
-      this.workers,
-      (k) => schedulerC.enqueue(k),
-      (k) => learningC.enqueue(k),
-    );
-    const pools = new ModelPoolController(this.ctx, this.workers);
-    const folder = new LearningFolder(this.ctx);
-
-    const controller = (name: string, kind: string, concurrency: number, reconcile: Reconcile) =>
-      new Controller({ name, kind, logger: log, registry, concurrency, reconcile });
-    const artworkC = controller("artwork", "artwork", config.concurrency, (k) => lifecycle.reconcile(k));
-    const schedulerC = controller("scheduler", "modelpool", 1, (k) => scheduler.reconcile(k));
-    const poolC = controller("modelpool", "modelpool", 2, (k) => pools.reconcile(k));
-    const learningC = controller("learningstate", "learningstate", 1, (k) => folder.reconcile(k));
-    this.controllers = {
-      artwork: artworkC,
-      scheduler: schedulerC,
-      modelpool: poolC,
-      learningstate: learningC,
+    const controller = (name: ControllerName, kind: string, concurrency: number, reconciler: Reconciler) => {
+      const c = new Controller({
+        name,
+        kind,
+        logger: log,
+        registry,
+        concurrency,
+        reconcile: (key) => reconciler.reconcile(key),
+      });
+      reconciler.setup(c);
+      return c;
     };
-    const poolKeyOf = (a: Artwork): ObjectKey => ({
-      namespace: a.metadata.namespace ?? "",
-      name: a.spec.poolRef.name,
-    });
-
-    artworkC.watch(caches.artworks, undefined, changedBeyondProgress);
-    // A pool appearing or changing can unblock Artworks stalled on it (PoolNotFound,
-    // ModelNotInPool); the others do not care, and mapping them would multiply reconciles by
-    // every pool status update.
-    artworkC.watch(caches.pools, (p) =>
-      caches.artworks
-        .list(p.metadata.namespace)
-        .filter((a) => a.spec.poolRef.name === p.metadata.name && isStalled(a))
-        .map((a) => ({ namespace: a.metadata.namespace ?? "", name: a.metadata.name ?? "" })),
-    );
-    caches.artworks.on("add", (a) => scheduler.observe(a));
-    caches.artworks.on("update", (a) => scheduler.observe(a));
-    caches.artworks.on("delete", (a) => scheduler.forget(a));
-    // Neither the scheduler nor the pool's status (queue depth, in flight) looks at progress.
-    schedulerC.watch(caches.artworks, poolKeyOf, changedBeyondProgress);
-    schedulerC.watch(caches.pools);
-    poolC.watch(caches.pools);
-    poolC.watch(caches.deployments, (d) => {
-      const owner = d.metadata?.ownerReferences?.find((o) => o.kind === "ModelPool" && o.controller);
-      return owner ? { namespace: d.metadata?.namespace ?? "", name: owner.name } : undefined;
-    });
-    poolC.watch(caches.artworks, poolKeyOf, changedBeyondProgress);
-    learningC.watch(caches.learning);
-    learningC.watch(caches.artworks, (a) => {
-      if (feedbackLog(a).length === 0) return undefined;
-      const pool = caches.pools.get(a.metadata.namespace ?? "", a.spec.poolRef.name);
-      return {
-        namespace: a.metadata.namespace ?? "",
-        name: pool ? learningStateName(pool) : a.spec.poolRef.name,
-      };
-    });
+    this.controllers = {
+      artwork: controller("artwork", "artwork", config.concurrency, new ArtworkController(this.ctx)),
+      scheduler: controller("scheduler", "modelpool", 1, new PoolScheduler(this.ctx)),
+      modelpool: controller("modelpool", "modelpool", 2, new ModelPoolController(this.ctx)),
+      learningstate: controller("learningstate", "learningstate", 1, new LearningController(this.ctx)),
+    };
 
     if (config.leaderElect) {
       this.elector = new LeaderElector({
@@ -179,7 +134,7 @@ export class Operator {
   /** Starts the caches and the HTTP server, then campaigns for leadership (or leads at once). */
   async start() {
     const { ctx } = this;
-    this.workers.start();
+    ctx.workers.start();
     const api = feedbackRouter(ctx);
     const app = createHttpServer({
       registry: ctx.registry,
@@ -214,16 +169,10 @@ export class Operator {
     await Promise.all(Object.values(this.controllers).map((c) => c.start()));
     // Level-triggered start: look at everything once, whatever happened while no one led.
     for (const p of this.ctx.caches.pools.list()) {
-      const key = { namespace: p.metadata.namespace ?? "", name: p.metadata.name ?? "" };
-      this.controllers.modelpool.enqueue(key);
-      this.controllers.scheduler.enqueue(key);
+      this.controllers.modelpool.enqueue(keyOf(p));
+      this.controllers.scheduler.enqueue(keyOf(p));
     }
-    for (const l of this.ctx.caches.learning.list()) {
-      this.controllers.learningstate.enqueue({
-        namespace: l.metadata.namespace ?? "",
-        name: l.metadata.name ?? "",
-      });
-    }
+    for (const l of this.ctx.caches.learning.list()) this.controllers.learningstate.enqueue(keyOf(l));
   }
 
   /** As controller-runtime does: a replica that lost its lease exits rather than act on stale state. */
@@ -252,7 +201,7 @@ export class Operator {
     this.stopping = true;
     await Promise.all(Object.values(this.controllers).map((c) => c.stop()));
     await this.elector?.stop();
-    this.workers.stop();
+    this.ctx.workers.stop();
     await Promise.all(Object.values(this.ctx.caches).map((c) => c.stop()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.ctx.log.info("operator stopped");

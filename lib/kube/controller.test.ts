@@ -1,7 +1,8 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { Controller, type ObjectKey, type ReconcileResult } from "./controller.ts";
+import { Controller, type ReconcileResult } from "./controller.ts";
+import type { ObjectKey } from "./object-key.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const logger = pino({ level: "silent" });

@@ -7,22 +7,22 @@ import type { Informer } from "./informer.ts";
 import type { Logger } from "../observability/logger.ts";
 import { isConflict } from "./kube-errors.ts";
 import { controllerMetrics } from "./runtime-metrics.ts";
+import { keyFromString, keyOf, keyToString, type ObjectKey } from "./object-key.ts";
+import type { UpdateFilter } from "./update-filter.ts";
 import { WorkQueue } from "./work-queue.ts";
-
-export interface ObjectKey {
-  /** "" for cluster-scoped objects. */
-  namespace: string;
-  name: string;
-}
 
 export interface ReconcileResult {
   /** Look again after this long even if nothing changes (e.g. to time out a stuck artwork). */
   requeueAfterMs?: number;
-  /** Look again soon, with the key's backoff, without counting it as an error. */
-  requeue?: boolean;
 }
 
 export type Reconcile = (key: ObjectKey) => Promise<ReconcileResult | void>;
+
+/** A controller's logic: its reconcile, and what it watches (controller-runtime's SetupWithManager). */
+export interface Reconciler {
+  reconcile: Reconcile;
+  setup(controller: Controller): void;
+}
 
 export interface ControllerOptions {
   name: string;
@@ -38,24 +38,7 @@ export interface ControllerOptions {
   maxDelayMs?: number;
 }
 
-export function keyToString(key: ObjectKey): string {
-  return key.namespace ? `${key.namespace}/${key.name}` : key.name;
-}
-
-export function keyFromString(key: string): ObjectKey {
-  const slash = key.indexOf("/");
-  return slash < 0
-    ? { namespace: "", name: key }
-    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-export function keyOf(obj: KubernetesObject): ObjectKey {
-  return { namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" };
-}
-
 type MapFn<O> = (obj: O) => ObjectKey | ObjectKey[] | undefined;
-/** controller-runtime's update predicate: false skips an update event the reconciler has no use for. */
-export type UpdateFilter<O> = (obj: O, old: O) => boolean;
 
 export class Controller {
   readonly name: string;
@@ -153,9 +136,6 @@ export class Controller {
         this.queue.forget(key);
         this.queue.addAfter(key, result.requeueAfterMs);
         this.metrics.reconcileTotal.inc({ ...labels, result: "requeue_after" });
-      } else if (result?.requeue) {
-        this.queue.addRateLimited(key);
-        this.metrics.reconcileTotal.inc({ ...labels, result: "requeue" });
       } else {
         this.queue.forget(key);
         this.metrics.reconcileTotal.inc({ ...labels, result: "success" });

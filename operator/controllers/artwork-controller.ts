@@ -1,153 +1,184 @@
 // The Artwork lifecycle around the scheduler: checks what admission cannot (pool, model), puts
-// Artworks of lost workers back in the queue, times them out, takes reactions from the feedback
-// annotation into the numbered log, and on deletion folds the delete reaction and removes images.
-import type { Artwork, ArtworkStatus } from "../../crds/artwork.ts";
+// Artworks of lost workers back in the queue, times them out, hands reactions to the feedback
+// intake, and on deletion records the delete reaction and removes stored images.
 import { ARTWORK } from "../../crds/api.ts";
+import type { Artwork, ArtworkStatus } from "../../crds/artwork.ts";
 import { artworkConditions, isActive, isTerminal, type PhaseChange } from "../../crds/artwork-conditions.ts";
-import { FEEDBACK_ACTIONS, type FeedbackAction } from "../../crds/learning-state.ts";
-import {
-  ARTWORK_FINALIZER,
-  FEEDBACK_ANNOTATION,
-  FEEDBACK_LOG_ANNOTATION,
-  FEEDBACK_REQUEST_ANNOTATION,
-  WORKER_LABEL,
-  type FeedbackLogEntry,
-} from "../../crds/worker-protocol.ts";
-import { DirectoryStore } from "../../lib/storage/directory-store.ts";
-import { generatorModels, learningStateName, objectKey, type OperatorContext } from "../context.ts";
-import type { ObjectKey, ReconcileResult } from "../../lib/kube/controller.ts";
+import { isConditionTrue } from "../../crds/condition.ts";
+import { effectiveSpec } from "../../crds/effective-spec.ts";
+import type { ModelPool } from "../../crds/model-pool.ts";
+import { rfc3339 } from "../../crds/timestamp.ts";
+import { ARTWORK_FINALIZER, FEEDBACK_ANNOTATION, WORKER_LABEL } from "../../crds/worker-protocol.ts";
+import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
 import { isNotFound } from "../../lib/kube/kube-errors.ts";
-import { isAlive } from "../scheduling/worker-view.ts";
-import type { WorkerRegistry } from "../scheduling/worker-registry.ts";
+import { keyOf, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
+import { DirectoryStore } from "../../lib/storage/directory-store.ts";
+import { changedBeyondProgress, generatorModels, poolKeyOf, type OperatorContext } from "../context.ts";
+import { deletionStep, FeedbackIntake } from "../learning/feedback-intake.ts";
+import { writeBindingMetadata } from "../scheduling/artwork-binding.ts";
+import { isAlive, type WorkerView } from "../scheduling/worker-view.ts";
 
 /** How long after binding a missing worker label is left to the scheduler's own write. */
-const RELABEL_GRACE_MS = 5_000;
+export const RELABEL_GRACE_MS = 5_000;
+/** The shortest wait before looking at an Artwork again. */
+const MIN_REQUEUE_MS = 250;
 
-/** How long deletion waits for the delete reaction to be folded before going ahead without it. */
-const FOLD_WAIT_MS = 60_000;
+/** The one write a reconcile of a live Artwork decides on, if any. */
+export type ArtworkWrite =
+  | { kind: "wait"; change: PhaseChange }
+  | { kind: "fail"; reason: "Timeout" | "WorkerLost"; message: string }
+  | { kind: "retry"; worker: string; attempt: number; message: string }
+  | { kind: "relabel"; worker: string };
 
-export function feedbackLog(art: Artwork): FeedbackLogEntry[] {
-  try {
-    const raw = art.metadata.annotations?.[FEEDBACK_LOG_ANNOTATION];
-    return raw ? (JSON.parse(raw) as FeedbackLogEntry[]) : [];
-  } catch {
-    return [];
-  }
+export interface ArtworkDecision {
+  write?: ArtworkWrite;
+  /** The pool's scheduler should look: the Artwork is waiting to be bound, or its slot came free. */
+  schedule?: boolean;
+  requeueAfterMs?: number;
 }
 
 /**
- * Whether an update means anything to the lifecycle: a worker's progress writes (many per render)
- * change nothing it decides on, so they do not cost a reconcile each.
+ * What to do about an Artwork that is neither deleted nor finished, given the cache: its pool
+ * (undefined when missing) and the worker its attempt is bound to (undefined when unknown).
  */
-export function changedBeyondProgress(obj: Artwork, old: Artwork): boolean {
-  return withoutProgress(obj) !== withoutProgress(old);
-}
-
-/** Three controllers ask about every update; each cached object is serialised once. */
-const progressFree = new WeakMap<Artwork, string>();
-
-function withoutProgress(art: Artwork): string {
-  let text = progressFree.get(art);
-  if (text === undefined) {
-    const { resourceVersion: _version, managedFields: _fields, ...metadata } = art.metadata;
-    const { progress: _progress, ...status } = art.status ?? {};
-    text = JSON.stringify({ ...art, metadata, status });
-    progressFree.set(art, text);
+export function decideArtwork(
+  art: Artwork,
+  pool: ModelPool | undefined,
+  worker: WorkerView | undefined,
+  now: number,
+): ArtworkDecision {
+  const namespace = art.metadata.namespace ?? "";
+  const spec = effectiveSpec(art.spec);
+  const status = art.status ?? {};
+  if (!pool) {
+    const message = `spec.poolRef.name: ModelPool "${art.spec.poolRef.name}" does not exist in namespace "${namespace}"`;
+    return {
+      write: { kind: "wait", change: { phase: "Pending", reason: "PoolNotFound", message, stalled: true } },
+    };
   }
-  return text;
+  const generators = generatorModels(pool);
+  if (art.spec.model && !generators.includes(art.spec.model)) {
+    const message = `spec.model: "${art.spec.model}" is not a generator of ModelPool "${pool.metadata.name}"; it has: ${generators.join(", ")}`;
+    return {
+      write: { kind: "wait", change: { phase: "Pending", reason: "ModelNotInPool", message, stalled: true } },
+    };
+  }
+
+  const deadline = status.startTime ? Date.parse(status.startTime) + spec.timeoutSeconds * 1000 : undefined;
+  if (deadline !== undefined && now >= deadline) {
+    const message = `did not finish within spec.timeoutSeconds (${spec.timeoutSeconds}s)`;
+    return { write: { kind: "fail", reason: "Timeout", message } };
+  }
+  const untilDeadline = deadline === undefined ? Infinity : deadline - now;
+
+  if (isActive(status.phase) && status.worker) {
+    if (!worker || !isAlive(worker, now)) {
+      const attempt = status.attempt ?? 1;
+      if (attempt >= spec.maxAttempts) {
+        const message = `worker ${status.worker} stopped responding during attempt ${attempt} of spec.maxAttempts=${spec.maxAttempts}`;
+        return { write: { kind: "fail", reason: "WorkerLost", message } };
+      }
+      const message = `worker ${status.worker} stopped responding during attempt ${attempt}; waiting for attempt ${attempt + 1} of ${spec.maxAttempts}`;
+      return { write: { kind: "retry", worker: status.worker, attempt, message } };
+    }
+    // The scheduler's own label write is normally a moment behind its status write; repair only
+    // one that has not landed after a grace period, rather than race it with a copy.
+    let untilRelabel = Infinity;
+    if (art.metadata.labels?.[WORKER_LABEL] !== status.worker) {
+      untilRelabel = Date.parse(status.scheduledTime ?? "") + RELABEL_GRACE_MS - now;
+      if (!(untilRelabel > 0)) {
+        return {
+          write: { kind: "relabel", worker: status.worker },
+          requeueAfterMs: requeueDelay(worker.expiresAt - now + MIN_REQUEUE_MS, untilDeadline),
+        };
+      }
+    }
+    return {
+      requeueAfterMs: requeueDelay(worker.expiresAt - now + MIN_REQUEUE_MS, untilDeadline, untilRelabel),
+    };
+  }
+
+  // Unbound: the pool's scheduler binds it (a stalled condition from an earlier problem is cleared there).
+  return {
+    schedule: true,
+    ...(deadline === undefined ? {} : { requeueAfterMs: requeueDelay(untilDeadline) }),
+  };
 }
 
-export function isFeedbackAction(value: string): value is FeedbackAction {
-  return (FEEDBACK_ACTIONS as readonly string[]).includes(value);
+function requeueDelay(...delays: number[]) {
+  return Math.max(MIN_REQUEUE_MS, Math.min(...delays));
 }
 
-export class ArtworkLifecycle {
+function isStalled(a: Artwork) {
+  return a.status?.phase === "Pending" && isConditionTrue(a.status.conditions, "Stalled");
+}
+
+export class ArtworkController implements Reconciler {
   private readonly store: DirectoryStore;
+  private readonly feedback: FeedbackIntake;
 
-  constructor(
-    private readonly ctx: OperatorContext,
-    private readonly workers: WorkerRegistry,
-    private readonly enqueuePool: (key: ObjectKey) => void,
-    private readonly enqueueLearning: (key: ObjectKey) => void,
-  ) {
+  constructor(private readonly ctx: OperatorContext) {
     this.store = new DirectoryStore(ctx.config.storageDir);
+    this.feedback = new FeedbackIntake(ctx);
+  }
+
+  setup(c: Controller) {
+    const { caches, workers } = this.ctx;
+    c.watch(caches.artworks, undefined, changedBeyondProgress);
+    // A pool appearing or changing can unblock Artworks stalled on it (PoolNotFound,
+    // ModelNotInPool); the others do not care, and mapping them would multiply reconciles by
+    // every pool status update.
+    c.watch(caches.pools, (p) =>
+      caches.artworks
+        .list(p.metadata.namespace)
+        .filter((a) => a.spec.poolRef.name === p.metadata.name && isStalled(a))
+        .map(keyOf),
+    );
+    // A lost worker's Artworks go back to the queue.
+    workers.onChange((worker, alive) => {
+      if (alive) return;
+      for (const a of caches.artworks.list(worker.namespace))
+        if (a.status?.worker === worker.id) c.enqueue(keyOf(a));
+    });
+    // aria_generation_requests_total counts each Artwork once, when it is seen reaching a final
+    // phase, whoever wrote it (a worker, or this controller timing it out).
+    caches.artworks.on("update", (a, old) => {
+      if (!this.ctx.isLeader() || isTerminal(old.status?.phase) || !isTerminal(a.status?.phase)) return;
+      this.ctx.metrics.requests.inc({
+        model: a.status?.model ?? "",
+        mood: effectiveSpec(a.spec).mood,
+        status: a.status?.phase === "Succeeded" ? "succeeded" : "failed",
+      });
+    });
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const art = this.ctx.caches.artworks.get(key.namespace, key.name);
     if (!art) return;
     if (art.metadata.deletionTimestamp) return this.finalize(art);
-    if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] !== undefined) return this.takeFeedback(art);
-    await this.syncFeedbackCounts(art);
-
-    const status = art.status ?? {};
-    if (isTerminal(status.phase)) return;
+    if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] !== undefined) return this.feedback.take(art);
+    await this.feedback.syncCounts(art);
+    if (isTerminal(art.status?.phase)) return;
 
     const pool = this.ctx.caches.pools.get(key.namespace, art.spec.poolRef.name);
-    if (!pool) {
-      return this.wait(art, {
-        phase: "Pending",
-        reason: "PoolNotFound",
-        message: `spec.poolRef.name: ModelPool "${art.spec.poolRef.name}" does not exist in namespace "${key.namespace}"`,
-        stalled: true,
-      });
+    const worker = art.status?.worker ? this.ctx.workers.get(key.namespace, art.status.worker) : undefined;
+    const decision = decideArtwork(art, pool, worker, Date.now());
+    switch (decision.write?.kind) {
+      case "wait":
+        await this.wait(art, decision.write.change);
+        break;
+      case "fail":
+        await this.fail(art, decision.write.reason, decision.write.message);
+        break;
+      case "retry":
+        await this.retry(art, decision.write.worker, decision.write.attempt, decision.write.message);
+        break;
+      case "relabel":
+        await writeBindingMetadata(this.ctx.client, art, decision.write.worker);
+        break;
     }
-    const generators = generatorModels(pool);
-    if (art.spec.model && !generators.includes(art.spec.model)) {
-      return this.wait(art, {
-        phase: "Pending",
-        reason: "ModelNotInPool",
-        message: `spec.model: "${art.spec.model}" is not a generator of ModelPool "${pool.metadata.name}"; it has: ${generators.join(", ")}`,
-        stalled: true,
-      });
-    }
-
-    const deadline = this.deadline(art);
-    if (deadline !== undefined && Date.now() >= deadline) return this.timeOut(art);
-
-    if (isActive(status.phase) && status.worker) {
-      const worker = this.workers.get(key.namespace, status.worker);
-      if (!worker || !isAlive(worker)) return this.workerLost(art, status.worker);
-      let relabelAt = Infinity;
-      if (art.metadata.labels?.[WORKER_LABEL] !== status.worker) {
-        // The scheduler's own label write is normally a moment behind its status write; repair
-        // only one that has not landed after a grace period, rather than race it with a copy.
-        relabelAt = Date.parse(status.scheduledTime ?? "") + RELABEL_GRACE_MS;
-        if (!(Date.now() < relabelAt)) {
-          await this.relabel(art, status.worker);
-          relabelAt = Infinity;
-        }
-      }
-      const next = Math.min(
-        worker.expiresAt - Date.now() + 250,
-        deadline === undefined ? Infinity : deadline - Date.now(),
-        relabelAt - Date.now(),
-      );
-      return { requeueAfterMs: Math.max(250, next) };
-    }
-
-    // Unbound: the pool's scheduler binds it (a stalled condition from an earlier problem is cleared there).
-    this.enqueuePool({ namespace: key.namespace, name: pool.metadata.name ?? "" });
-    return deadline === undefined ? undefined : { requeueAfterMs: Math.max(250, deadline - Date.now()) };
-  }
-
-  /**
-   * The binding's second write (the label the worker watches, and the finalizer) has not landed:
-   * finish it. Writing exactly what the scheduler writes means that whichever of the two lands
-   * second changes nothing, and the apiserver stores no new version for it.
-   */
-  private async relabel(art: Artwork, worker: string) {
-    const finalizers = art.metadata.finalizers ?? [];
-    await this.ctx.client.patchMetadata(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", {
-      labels: { [WORKER_LABEL]: worker },
-      ...(finalizers.includes(ARTWORK_FINALIZER) ? {} : { finalizers: [...finalizers, ARTWORK_FINALIZER] }),
-    });
-  }
-
-  private deadline(art: Artwork) {
-    const start = art.status?.startTime;
-    if (!start) return undefined;
-    return Date.parse(start) + (art.spec.timeoutSeconds ?? 900) * 1000;
+    if (decision.schedule) this.ctx.enqueue("scheduler", poolKeyOf(art));
+    if (decision.requeueAfterMs !== undefined) return { requeueAfterMs: decision.requeueAfterMs };
   }
 
   private async writeStatus(art: Artwork, status: ArtworkStatus) {
@@ -179,11 +210,12 @@ export class ArtworkLifecycle {
     this.ctx.log.warn({ artwork: objectKey(art), reason: change.reason }, change.message);
   }
 
+  /** Ends the attempt: the worker's fenced writes for it are rejected from now on. */
   private async fail(art: Artwork, reason: string, message: string) {
     await this.writeStatus(art, {
       phase: "Failed",
       message,
-      completionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      completionTime: rfc3339(new Date()),
       progress: null as unknown as undefined,
       observedGeneration: art.metadata.generation,
       conditions: artworkConditions(
@@ -192,33 +224,13 @@ export class ArtworkLifecycle {
         art.metadata.generation,
       ),
     });
-    this.ctx.metrics.requests.inc({
-      model: art.status?.model ?? "",
-      mood: art.spec.mood ?? "neutral",
-      status: "failed",
-    });
     this.ctx.events.record(art, "Warning", reason, message);
     this.ctx.log.warn({ artwork: objectKey(art), reason }, `artwork failed: ${message}`);
-    this.enqueuePool({ namespace: art.metadata.namespace ?? "", name: art.spec.poolRef.name });
+    this.ctx.enqueue("scheduler", poolKeyOf(art));
   }
 
-  private async timeOut(art: Artwork) {
-    const t = art.spec.timeoutSeconds ?? 900;
-    await this.fail(art, "Timeout", `did not finish within spec.timeoutSeconds (${t}s)`);
-  }
-
-  /** The worker's Lease expired: back to the queue for another attempt, or failed after the last. */
-  private async workerLost(art: Artwork, worker: string) {
-    const attempt = art.status?.attempt ?? 1;
-    const max = art.spec.maxAttempts ?? 3;
-    if (attempt >= max) {
-      return this.fail(
-        art,
-        "WorkerLost",
-        `worker ${worker} stopped responding during attempt ${attempt} of spec.maxAttempts=${max}`,
-      );
-    }
-    const message = `worker ${worker} stopped responding during attempt ${attempt}; waiting for attempt ${attempt + 1} of ${max}`;
+  /** The worker's Lease expired: back to the queue for another attempt. */
+  private async retry(art: Artwork, worker: string, attempt: number, message: string) {
     const change: PhaseChange = { phase: "Pending", reason: "WorkerLost", message };
     await this.writeStatus(art, {
       phase: "Pending",
@@ -229,131 +241,42 @@ export class ArtworkLifecycle {
     });
     this.ctx.events.record(art, "Warning", "WorkerLost", message);
     this.ctx.log.warn({ artwork: objectKey(art), worker, attempt }, "requeued artwork of a lost worker");
-    this.enqueuePool({ namespace: art.metadata.namespace ?? "", name: art.spec.poolRef.name });
-  }
-
-  /** Moves the reaction from the annotation into the numbered log in one optimistic write. */
-  private async takeFeedback(art: Artwork) {
-    const value = (art.metadata.annotations?.[FEEDBACK_ANNOTATION] ?? "").trim().toLowerCase();
-    const log = feedbackLog(art);
-    const request = art.metadata.annotations?.[FEEDBACK_REQUEST_ANNOTATION];
-    const annotations: Record<string, string | null> = {
-      [FEEDBACK_ANNOTATION]: null,
-      [FEEDBACK_REQUEST_ANNOTATION]: null,
-    };
-    if (isFeedbackAction(value)) {
-      const seq = (log.at(-1)?.seq ?? 0) + 1;
-      const entry = {
-        seq,
-        action: value,
-        time: new Date().toISOString(),
-        ...(request ? { source: request } : {}),
-      };
-      annotations[FEEDBACK_LOG_ANNOTATION] = JSON.stringify([...log, entry]);
-    }
-    await this.ctx.client.patchMetadata(
-      ARTWORK,
-      art.metadata.namespace ?? "",
-      art.metadata.name ?? "",
-      { annotations },
-      art.metadata.resourceVersion,
-    );
-    if (isFeedbackAction(value)) {
-      this.ctx.log.info(
-        { artwork: objectKey(art), action: value },
-        "took a reaction from the feedback annotation",
-      );
-      this.enqueueLearningFor(art);
-    } else {
-      const message = `${FEEDBACK_ANNOTATION}: "${value}" is not one of ${FEEDBACK_ACTIONS.join(", ")}; the reaction was dropped`;
-      this.ctx.events.record(art, "Warning", "InvalidFeedback", message);
-      this.ctx.log.warn({ artwork: objectKey(art) }, message);
-    }
-  }
-
-  private enqueueLearningFor(art: Artwork) {
-    const pool = this.ctx.caches.pools.get(art.metadata.namespace ?? "", art.spec.poolRef.name);
-    const name = pool ? learningStateName(pool) : art.spec.poolRef.name;
-    this.enqueueLearning({ namespace: art.metadata.namespace ?? "", name });
-  }
-
-  /** status.feedback mirrors the log, so `kubectl get -o yaml` shows the reactions an Artwork got. */
-  private async syncFeedbackCounts(art: Artwork) {
-    const log = feedbackLog(art);
-    if (log.length === 0) return;
-    const counts = { like: 0, love: 0, download: 0, share: 0, delete: 0 };
-    for (const e of log) if (isFeedbackAction(e.action)) counts[e.action]++;
-    const current = art.status?.feedback;
-    if (current && Object.entries(counts).every(([k, v]) => current[k as FeedbackAction] === v)) return;
-    // No resourceVersion precondition: only this controller writes status.feedback, always from the
-    // whole log, and one key is never reconciled twice at once, so a write cannot go backwards.
-    // With one, every reaction arriving meanwhile (a new annotation) made it conflict and back off.
-    await this.ctx.client.patchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", {
-      feedback: counts,
-    });
+    this.ctx.enqueue("scheduler", poolKeyOf(art));
   }
 
   private async finalize(art: Artwork): Promise<ReconcileResult | void> {
     const finalizers = art.metadata.finalizers ?? [];
     if (!finalizers.includes(ARTWORK_FINALIZER)) return;
-    const namespace = art.metadata.namespace ?? "";
-    const name = art.metadata.name ?? "";
-    const log = feedbackLog(art);
-    const rendered = art.status?.model !== undefined;
-    const waited = Date.now() - Date.parse(String(art.metadata.deletionTimestamp));
-
-    if (rendered && !log.some((e) => e.action === "delete")) {
-      const seq = (log.at(-1)?.seq ?? 0) + 1;
-      const entry = { seq, action: "delete", time: new Date().toISOString() };
-      await this.ctx.client.patchMetadata(
-        ARTWORK,
-        namespace,
-        name,
-        { annotations: { [FEEDBACK_LOG_ANNOTATION]: JSON.stringify([...log, entry]) } },
-        art.metadata.resourceVersion,
-      );
-      this.ctx.log.info({ artwork: `${namespace}/${name}` }, "recorded deletion as a reaction");
-      this.enqueueLearningFor(art);
-      return;
+    switch (deletionStep(art, this.feedback.learningStateOf(art), Date.now())) {
+      case "record":
+        return this.feedback.recordDeletion(art);
+      case "wait":
+        this.feedback.foldSoon(art);
+        return { requeueAfterMs: 500 };
+      case "proceed":
+        break;
     }
-    if (rendered && log.length > 0 && waited < FOLD_WAIT_MS && !this.folded(art, log.at(-1)!.seq)) {
-      this.enqueueLearningFor(art);
-      return { requeueAfterMs: 500 };
-    }
-
-    if ((art.spec.retainPolicy ?? "Delete") === "Delete") await this.deleteImages(art);
-    const remaining = finalizers.filter((f) => f !== ARTWORK_FINALIZER);
+    if (effectiveSpec(art.spec).retainPolicy === "Delete") await this.deleteImages(art);
     try {
       await this.ctx.client.patchMetadata(
         ARTWORK,
-        namespace,
-        name,
-        { finalizers: remaining },
+        art.metadata.namespace ?? "",
+        art.metadata.name ?? "",
+        { finalizers: finalizers.filter((f) => f !== ARTWORK_FINALIZER) },
         art.metadata.resourceVersion,
       );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    this.ctx.log.info({ artwork: `${namespace}/${name}` }, "released deleted artwork");
-  }
-
-  private folded(art: Artwork, seq: number) {
-    const pool = this.ctx.caches.pools.get(art.metadata.namespace ?? "", art.spec.poolRef.name);
-    const ls = pool && this.ctx.caches.learning.get(art.metadata.namespace ?? "", learningStateName(pool));
-    if (!ls) return true;
-    return (ls.status?.folded?.[art.metadata.uid ?? ""] ?? 0) >= seq;
+    this.ctx.log.info({ artwork: objectKey(art) }, "released deleted artwork");
   }
 
   /** Deletes stored images no other Artwork refers to (storage is content-addressed, so renders can coincide). */
   private async deleteImages(art: Artwork) {
-    const uris = new Set<string>();
-    for (const c of art.status?.candidates ?? []) uris.add(c.uri);
-    for (const i of art.status?.selected?.images ?? []) uris.add(i.uri);
+    const uris = new Set(storedUris(art));
     if (uris.size === 0) return;
     for (const other of this.ctx.caches.artworks.list()) {
-      if (other.metadata.uid === art.metadata.uid) continue;
-      for (const c of other.status?.candidates ?? []) uris.delete(c.uri);
-      for (const i of other.status?.selected?.images ?? []) uris.delete(i.uri);
+      if (other.metadata.uid !== art.metadata.uid) for (const uri of storedUris(other)) uris.delete(uri);
     }
     for (const uri of uris) {
       try {
@@ -367,4 +290,11 @@ export class ArtworkLifecycle {
     }
     this.ctx.log.info({ artwork: objectKey(art), images: uris.size }, "deleted stored images");
   }
+}
+
+function storedUris(art: Artwork): string[] {
+  return [
+    ...(art.status?.candidates ?? []).map((c) => c.uri),
+    ...(art.status?.selected?.images ?? []).map((i) => i.uri),
+  ];
 }

@@ -1,18 +1,66 @@
 // Folds the reactions of a LearningState's Artworks into its status. The fold and the record of
 // what was folded (status.folded, per Artwork UID) land in one optimistic write, so a reaction
 // counts exactly once across restarts and concurrent writers.
-import type { Artwork } from "../../crds/artwork.ts";
 import { API_VERSION, LEARNING_STATE } from "../../crds/api.ts";
-import { rfc3339 } from "../../crds/condition.ts";
+import type { Artwork } from "../../crds/artwork.ts";
+import { setCondition } from "../../crds/condition.ts";
+import { effectiveSpec } from "../../crds/effective-spec.ts";
 import type { LearningState, LearningStateStatus } from "../../crds/learning-state.ts";
-import { learningStateName, type OperatorContext } from "../context.ts";
-import { foldReactions, type ArtworkReactions } from "../learning/feedback-fold.ts";
-import type { ObjectKey } from "../../lib/kube/controller.ts";
+import type { Controller, Reconciler } from "../../lib/kube/controller.ts";
 import { isConflict } from "../../lib/kube/kube-errors.ts";
-import { feedbackLog } from "./artwork-controller.ts";
+import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
+import { learningStateKeyOf, learningStateName, type OperatorContext } from "../context.ts";
+import { foldReactions, type ArtworkReactions } from "../learning/feedback-fold.ts";
+import { feedbackLog } from "../learning/feedback-log.ts";
 
-export class LearningFolder {
+/**
+ * The status write that folds `artworks`' new reactions into `ls`, or undefined when there is
+ * nothing new, nothing to prune and the generation is observed (pure).
+ */
+export function learningPatch(
+  ls: LearningState,
+  artworks: readonly Artwork[],
+  now: Date,
+): { patch: LearningStateStatus; folded: number; pruned: number } | undefined {
+  const reactions = artworks.flatMap((a) => toReactions(a) ?? []);
+  const { status, folded } = foldReactions(ls.spec, ls.status ?? {}, reactions, now);
+  // Forget Artworks that are gone: their UIDs never come back, so their reactions cannot recur.
+  const live = new Set(artworks.map((a) => a.metadata.uid));
+  const prune: Record<string, null> = {};
+  for (const uid of Object.keys(status.folded ?? {})) if (!live.has(uid)) prune[uid] = null;
+  const pruned = Object.keys(prune).length;
+  if (folded === 0 && pruned === 0 && ls.status?.observedGeneration === ls.metadata.generation)
+    return undefined;
+  const total = Object.values(status.events ?? {}).reduce((a, b) => a + b, 0);
+  const patch: LearningStateStatus = {
+    ...status,
+    folded: { ...status.folded, ...prune } as Record<string, number>,
+    observedGeneration: ls.metadata.generation,
+    conditions: setCondition(
+      ls.status?.conditions,
+      {
+        type: "Ready",
+        status: "True",
+        reason: "Folded",
+        message: `${total} reactions folded`,
+        observedGeneration: ls.metadata.generation,
+      },
+      now,
+    ),
+  };
+  return { patch, folded, pruned };
+}
+
+export class LearningController implements Reconciler {
   constructor(private readonly ctx: OperatorContext) {}
+
+  setup(c: Controller) {
+    const { caches } = this.ctx;
+    c.watch(caches.learning);
+    c.watch(caches.artworks, (a) =>
+      feedbackLog(a).length === 0 ? undefined : learningStateKeyOf(a, caches.pools),
+    );
+  }
 
   async reconcile(key: ObjectKey): Promise<void> {
     const ls = this.ctx.caches.learning.get(key.namespace, key.name);
@@ -26,34 +74,9 @@ export class LearningFolder {
     const artworks = this.ctx.caches.artworks
       .list(key.namespace)
       .filter((a) => pools.has(a.spec.poolRef.name));
-    const reactions = artworks.flatMap((a) => toReactions(a) ?? []);
-    const now = new Date();
-    const { status, folded } = foldReactions(ls.spec, ls.status ?? {}, reactions, now);
-
-    // Forget Artworks that are gone: their UIDs never come back, so their reactions cannot recur.
-    const live = new Set(artworks.map((a) => a.metadata.uid));
-    const prune: Record<string, null> = {};
-    for (const uid of Object.keys(status.folded ?? {})) if (!live.has(uid)) prune[uid] = null;
-    const pruned = Object.keys(prune).length;
-    if (folded === 0 && pruned === 0 && ls.status?.observedGeneration === ls.metadata.generation) return;
-
-    const patch: LearningStateStatus = {
-      ...status,
-      folded: { ...status.folded, ...prune } as Record<string, number>,
-      observedGeneration: ls.metadata.generation,
-      conditions: [
-        {
-          type: "Ready",
-          status: "True",
-          reason: "Folded",
-          message: `${Object.values(status.events ?? {}).reduce((a, b) => a + b, 0)} reactions folded`,
-          lastTransitionTime:
-            ls.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True")
-              ?.lastTransitionTime ?? rfc3339(now),
-          observedGeneration: ls.metadata.generation,
-        },
-      ],
-    };
+    const result = learningPatch(ls, artworks, new Date());
+    if (!result) return;
+    const { patch, folded, pruned } = result;
     // A conflict throws and the key is retried against the fresh cache; nothing is counted twice.
     await this.ctx.client.patchStatus(
       LEARNING_STATE,
@@ -64,11 +87,11 @@ export class LearningFolder {
     );
 
     const before = ls.status?.events ?? {};
-    for (const [action, n] of Object.entries(status.events ?? {})) {
+    for (const [action, n] of Object.entries(patch.events ?? {})) {
       const delta = n - (before[action] ?? 0);
       if (delta > 0) this.ctx.metrics.feedback.inc({ action }, delta);
     }
-    for (const arm of status.arms ?? []) {
+    for (const arm of patch.arms ?? []) {
       this.ctx.metrics.learningScore.set(
         { learningstate: key.name, model: arm.model, mood: arm.mood },
         arm.mean,
@@ -80,10 +103,7 @@ export class LearningFolder {
     }
     if (folded > 0) {
       this.ctx.events.record(ls, "Normal", "Folded", `folded ${folded} reaction(s)`);
-      this.ctx.log.info(
-        { learningstate: `${key.namespace}/${key.name}`, folded, pruned },
-        "folded reactions",
-      );
+      this.ctx.log.info({ learningstate: objectKey(ls), folded, pruned }, "folded reactions");
     }
   }
 
@@ -103,10 +123,7 @@ export class LearningFolder {
         },
         spec: {},
       });
-      this.ctx.log.info(
-        { learningstate: `${key.namespace}/${key.name}` },
-        "created learning state with default policy",
-      );
+      this.ctx.log.info({ learningstate: keyToString(key) }, "created learning state with default policy");
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
@@ -120,7 +137,7 @@ function toReactions(art: Artwork): ArtworkReactions | undefined {
   return {
     uid: art.metadata.uid,
     model,
-    mood: art.spec.mood ?? "neutral",
+    mood: effectiveSpec(art.spec).mood,
     prompt: art.spec.prompt,
     steps: art.status?.steps ?? art.spec.steps,
     guidanceScale: art.status?.guidanceScale ?? art.spec.guidanceScale,

@@ -5,13 +5,13 @@ import { createHash } from "node:crypto";
 import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node";
 import express, { type Request, type Response, type Router } from "express";
 import { LRUCache } from "lru-cache";
-import { MOODS, type Artwork } from "../../crds/artwork.ts";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
+import { ARTWORK_DEFAULTS, MOODS, type Artwork } from "../../crds/artwork.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
 import { FEEDBACK_ANNOTATION, FEEDBACK_REQUEST_ANNOTATION } from "../../crds/worker-protocol.ts";
-import { feedbackLog } from "../controllers/artwork-controller.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
-import { chooseModel } from "../learning/bandit.ts";
+import { feedbackLog, isFeedbackAction } from "../learning/feedback-log.ts";
+import { suggest } from "../learning/suggestion.ts";
 import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -105,7 +105,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
         return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       if (typeof artwork !== "string" || !DNS.test(artwork))
         return bad(res, "artwork", "artwork must be the name of an Artwork");
-      if (typeof action !== "string" || !(FEEDBACK_ACTIONS as readonly string[]).includes(action)) {
+      if (typeof action !== "string" || !isFeedbackAction(action)) {
         return bad(res, "action", `action must be one of ${FEEDBACK_ACTIONS.join(", ")}`);
       }
       if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
@@ -168,7 +168,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (!user) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const namespace = body.namespace ?? "default";
-      const { pool: poolName, mood = "neutral" } = body;
+      const { pool: poolName, mood = ARTWORK_DEFAULTS.mood } = body;
       if (typeof namespace !== "string" || !DNS.test(namespace))
         return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       if (typeof poolName !== "string" || !DNS.test(poolName))
@@ -190,24 +190,10 @@ export function feedbackRouter(ctx: OperatorContext): Router {
         return;
       }
       const ls = ctx.caches.learning.get(namespace, learningStateName(pool));
-      const choice = chooseModel(
-        ls?.spec ?? {},
-        ls?.status?.arms ?? [],
-        generatorModels(pool),
-        mood,
-        new Date(),
-      );
-      const params = ls?.status?.parameters?.find((p) => p.model === choice.model && p.mood === mood);
+      const suggestion = suggest(ls, generatorModels(pool), mood, new Date());
       res.json({
         mood,
-        model: choice.model,
-        reason: choice.reason,
-        ...(params && params.steps.count >= 3
-          ? {
-              steps: Math.round(params.steps.mean),
-              guidanceScale: Math.round(params.guidanceScale.mean * 10) / 10,
-            }
-          : {}),
+        ...suggestion,
         promptPatterns: (ls?.status?.promptPatterns ?? []).slice(0, 5).map((p) => p.term),
       });
     } catch (err) {

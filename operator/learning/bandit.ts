@@ -1,6 +1,6 @@
 // The learning algorithm, pure: arms per (model, mood), folded rewards with exponential decay,
 // and model choice by epsilon-greedy or Thompson sampling. No Kubernetes here.
-import type { Arm, LearningStateSpec } from "../../crds/learning-state.ts";
+import { LEARNING_DEFAULTS, type Arm, type LearningStateSpec } from "../../crds/learning-state.ts";
 
 export type Random = () => number;
 
@@ -9,15 +9,12 @@ export interface Choice {
   reason: "explore" | "exploit";
 }
 
-const DEFAULT_EPSILON = 0.15;
-const DEFAULT_HALF_LIFE_HOURS = 168;
-
 export function armKey(model: string, mood: string) {
   return `${model}/${mood}`;
 }
 
 /** Weight of a past observation `ageMs` old under the spec's half-life. */
-export function decayFactor(ageMs: number, halfLifeHours = DEFAULT_HALF_LIFE_HOURS) {
+export function decayFactor(ageMs: number, halfLifeHours = LEARNING_DEFAULTS.halfLifeHours) {
   if (ageMs <= 0) return 1;
   return Math.pow(0.5, ageMs / (halfLifeHours * 3_600_000));
 }
@@ -76,7 +73,7 @@ export function chooseModel(
   });
   if (models.length === 1) return { model: models[0]!, reason: "exploit" };
 
-  if ((spec.policy?.algorithm ?? "epsilon-greedy") === "thompson") {
+  if ((spec.policy?.algorithm ?? LEARNING_DEFAULTS.algorithm) === "thompson") {
     let best = stats[0]!;
     let bestDraw = -Infinity;
     for (const s of stats) {
@@ -89,7 +86,7 @@ export function chooseModel(
     return { model: best.model, reason: best.model === greedy ? "exploit" : "explore" };
   }
 
-  const epsilon = spec.policy?.epsilon ?? DEFAULT_EPSILON;
+  const epsilon = spec.policy?.epsilon ?? LEARNING_DEFAULTS.epsilon;
   if (random() < epsilon) {
     return { model: models[Math.floor(random() * models.length)]!, reason: "explore" };
   }

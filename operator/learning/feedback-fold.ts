@@ -1,17 +1,16 @@
 // Folds reactions into a LearningState status. Idempotent by construction: each Artwork's
 // reactions are numbered, and the status records the highest number folded per Artwork UID.
-import type { FeedbackAction, LearningStateSpec, LearningStateStatus } from "../../crds/learning-state.ts";
+import {
+  LEARNING_DEFAULTS,
+  type FeedbackAction,
+  type LearningStateSpec,
+  type LearningStateStatus,
+} from "../../crds/learning-state.ts";
+import { rfc3339 } from "../../crds/timestamp.ts";
 import type { FeedbackLogEntry } from "../../crds/worker-protocol.ts";
 import { foldReward } from "./bandit.ts";
+import { isFeedbackAction } from "./feedback-log.ts";
 import { foldPromptPattern } from "./prompt-patterns.ts";
-
-export const DEFAULT_REWARDS: Record<FeedbackAction, number> = {
-  like: 1,
-  love: 2,
-  download: 1.5,
-  share: 2,
-  delete: -2,
-};
 
 export interface ArtworkReactions {
   uid: string;
@@ -24,7 +23,7 @@ export interface ArtworkReactions {
 }
 
 export function rewardFor(spec: LearningStateSpec, action: FeedbackAction) {
-  return spec.rewards?.[action] ?? DEFAULT_REWARDS[action];
+  return spec.rewards?.[action] ?? LEARNING_DEFAULTS.rewards[action];
 }
 
 /** Returns the new status and how many reactions it folded; the input is not modified. */
@@ -45,7 +44,7 @@ export function foldReactions(
   for (const art of artworks) {
     const done = next.folded[art.uid] ?? 0;
     for (const entry of [...art.log].sort((a, b) => a.seq - b.seq)) {
-      if (entry.seq <= done || !isAction(entry.action)) continue;
+      if (entry.seq <= done || !isFeedbackAction(entry.action)) continue;
       const reward = rewardFor(spec, entry.action);
       next.arms = foldReward(next.arms, art.model, art.mood, reward, now, halfLife);
       next.parameters = foldParameters(next.parameters, art, reward);
@@ -55,12 +54,8 @@ export function foldReactions(
       folded++;
     }
   }
-  if (folded > 0) next.lastFoldTime = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  if (folded > 0) next.lastFoldTime = rfc3339(now);
   return { status: next, folded };
-}
-
-function isAction(action: string): action is FeedbackAction {
-  return action in DEFAULT_REWARDS;
 }
 
 type Parameters = NonNullable<LearningStateStatus["parameters"]>;

@@ -4,15 +4,22 @@ import type { V1Lease } from "@kubernetes/client-node";
 import type { Informer } from "../../lib/kube/informer.ts";
 import { isAlive, workerFromLease, type WorkerView } from "./worker-view.ts";
 
+export type WorkerListener = (worker: WorkerView, alive: boolean) => void;
+
 export class WorkerRegistry {
   private timer: NodeJS.Timeout | undefined;
   private readonly known = new Map<string, boolean>();
+  private readonly listeners: WorkerListener[] = [];
 
   constructor(
     private readonly leases: Informer<V1Lease>,
-    private readonly onChange: (worker: WorkerView, alive: boolean) => void,
     private readonly checkEveryMs = 500,
   ) {}
+
+  /** Called when a worker appears, changes, dies or goes away. */
+  onChange(listener: WorkerListener) {
+    this.listeners.push(listener);
+  }
 
   start() {
     this.timer = setInterval(() => this.checkExpiry(), this.checkEveryMs);
@@ -23,7 +30,7 @@ export class WorkerRegistry {
       const w = workerFromLease(l);
       if (w) {
         this.known.delete(`${w.namespace}/${w.id}`);
-        this.onChange(w, false);
+        this.notify(w, false);
       }
     });
   }
@@ -32,12 +39,16 @@ export class WorkerRegistry {
     if (this.timer) clearInterval(this.timer);
   }
 
+  private notify(worker: WorkerView, alive: boolean) {
+    for (const listener of this.listeners) listener(worker, alive);
+  }
+
   private changed(lease: V1Lease) {
     const w = workerFromLease(lease);
     if (!w) return;
     const alive = isAlive(w);
     this.known.set(`${w.namespace}/${w.id}`, alive);
-    this.onChange(w, alive);
+    this.notify(w, alive);
   }
 
   private checkExpiry() {
@@ -47,7 +58,7 @@ export class WorkerRegistry {
       const alive = isAlive(w, now);
       if (this.known.get(key) !== alive) {
         this.known.set(key, alive);
-        this.onChange(w, alive);
+        this.notify(w, alive);
       }
     }
   }

@@ -4,7 +4,8 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Controller, type ObjectKey } from "../../lib/kube/controller.ts";
+import { Controller } from "../../lib/kube/controller.ts";
+import type { ObjectKey } from "../../lib/kube/object-key.ts";
 import { Informer } from "../../lib/kube/informer.ts";
 import { createNamespace, kubeConfig } from "../support/cluster.ts";
 

@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import type { Artwork, ArtworkStatus, OutputFormat, StoredImage } from "../../crds/artwork.ts";
 import { ARTWORK, GROUP, VERSION } from "../../crds/api.ts";
 import { artworkConditions, type PhaseChange } from "../../crds/artwork-conditions.ts";
-import { rfc3339 } from "../../crds/condition.ts";
+import { rfc3339 } from "../../crds/timestamp.ts";
 import { WORKER_LABEL } from "../../crds/worker-protocol.ts";
 import { CustomObjectClient, type JsonPatchOp } from "../../lib/kube/custom-object-client.ts";
 import type { EventRecorder } from "../../lib/kube/event-recorder.ts";
