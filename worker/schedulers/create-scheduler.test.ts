@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createScheduler } from "./create-scheduler.ts";
 import { alphasCumprod, resolveConfig, roundHalfEven } from "./noise-schedule.ts";
 import { EULER_DEFAULTS } from "./euler.ts";
-
-const SD15 = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear", steps_offset: 1 };
+import { SD15 } from "./scheduler-fixtures.ts";
 
 describe("createScheduler", () => {
   it("builds each sampler named in spec.scheduler", () => {

@@ -1,26 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
 import { DdimScheduler } from "./ddim.ts";
+import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 DDIMScheduler, eta 0)
 // with Stable Diffusion 1.5's scheduler_config.json.
-const SD15 = {
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: "scaled_linear",
-  steps_offset: 1,
-  set_alpha_to_one: false,
-  clip_sample: false,
-};
-const SAMPLE = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1) * 2);
-const MODEL_OUT = Float32Array.from({ length: 8 }, (_, i) => Math.cos(0.7 * i) * 0.5);
-
-function expectClose(actual: ArrayLike<number>, expected: number[]): void {
-  expected.forEach((e, i) =>
-    expect(Math.abs(actual[i]! - e)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(e))),
-  );
-}
 
 describe("DdimScheduler", () => {
   it("uses diffusers' integer timesteps for each spacing (20 and 4 steps)", () => {

@@ -1,33 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Rng } from "../random/rng.ts";
 import { EulerAncestralScheduler } from "./euler-ancestral.ts";
+import { expectClose, fixedNoise, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1
 // EulerAncestralDiscreteScheduler), SD 1.5 config, 20 steps, linspace spacing, fixed noise.
-const SD15 = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear", steps_offset: 1 };
-const SAMPLE = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1) * 2);
-const MODEL_OUT = Float32Array.from({ length: 8 }, (_, i) => Math.cos(0.7 * i) * 0.5);
-const NOISE = Float32Array.from({ length: 8 }, (_, i) => 0.3 * (i - 3.5));
-
-/** Hands out NOISE so the step can be compared with values computed outside JavaScript. */
-function fixedNoise(): Rng & { draws: number } {
-  return {
-    draws: 0,
-    randn(n: number) {
-      this.draws++;
-      return NOISE.slice(0, n);
-    },
-    nextUint32: () => 0,
-    uniform: () => 0,
-    normal: () => 0,
-  };
-}
-
-function expectClose(actual: ArrayLike<number>, expected: number[]): void {
-  expected.forEach((e, i) =>
-    expect(Math.abs(actual[i]! - e)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(e))),
-  );
-}
 
 describe("EulerAncestralScheduler", () => {
   it("adds sigma_up of fresh noise after the Euler step, as diffusers does", () => {

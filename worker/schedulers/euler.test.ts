@@ -1,30 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
 import { EulerScheduler } from "./euler.ts";
+import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py beside this file, a numpy float32 transcription of
 // diffusers 0.42.1 EulerDiscreteScheduler (torch was not installable where these were computed).
 // Config: Stable Diffusion 1.5's scheduler_config.json.
-const SD15 = {
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: "scaled_linear",
-  steps_offset: 1,
-  set_alpha_to_one: false,
-  clip_sample: false,
-  trained_betas: null,
-};
-
-const SAMPLE = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1) * 2);
-const MODEL_OUT = Float32Array.from({ length: 8 }, (_, i) => Math.cos(0.7 * i) * 0.5);
-
-function expectClose(actual: ArrayLike<number>, expected: number[], relative = 2e-6): void {
-  expect(actual.length).toBe(expected.length);
-  expected.forEach((e, i) => {
-    expect(Math.abs(actual[i]! - e)).toBeLessThanOrEqual(relative * Math.max(1, Math.abs(e)));
-  });
-}
 
 describe("EulerScheduler", () => {
   it("matches diffusers' timesteps, sigmas and init_noise_sigma for 20 steps (linspace spacing)", () => {

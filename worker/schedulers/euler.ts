@@ -1,42 +1,27 @@
 import type { Rng } from "../random/rng.ts";
+import { BaseScheduler } from "./base-scheduler.ts";
 import {
   alphasCumprod,
+  COMMON_DEFAULTS,
   interpolate,
-  resolveConfig,
   spacedTimesteps,
   trainingSigmas,
   type ResolvedConfig,
   type SchedulerConfig,
 } from "./noise-schedule.ts";
-import type { Scheduler, StepResult } from "./scheduler.ts";
+import type { StepResult } from "./scheduler.ts";
 
 /** EulerDiscreteScheduler's constructor defaults in diffusers. */
-export const EULER_DEFAULTS: ResolvedConfig = {
-  numTrainTimesteps: 1000,
-  betaStart: 0.0001,
-  betaEnd: 0.02,
-  betaSchedule: "linear",
-  predictionType: "epsilon",
-  stepsOffset: 0,
-  timestepSpacing: "linspace",
-  setAlphaToOne: true,
-  clipSample: false,
-  clipSampleRange: 1,
-  originalInferenceSteps: 50,
-  timestepScaling: 10,
-};
+export const EULER_DEFAULTS: ResolvedConfig = { ...COMMON_DEFAULTS, timestepSpacing: "linspace" };
 
 /** diffusers' EulerDiscreteScheduler (s_churn = 0, linear sigma interpolation, final sigma zero). */
-export class EulerScheduler implements Scheduler {
-  timesteps: number[] = [];
+export class EulerScheduler extends BaseScheduler {
   /** σ per step plus a trailing 0, as in diffusers. */
   sigmas: number[] = [];
-  initNoiseSigma = 1;
-  protected readonly config: ResolvedConfig;
   private readonly trainSigmas: Float64Array;
 
   constructor(config: SchedulerConfig) {
-    this.config = resolveConfig(config, EULER_DEFAULTS);
+    super(config, EULER_DEFAULTS);
     this.trainSigmas = trainingSigmas(alphasCumprod(this.config));
   }
 
@@ -49,7 +34,7 @@ export class EulerScheduler implements Scheduler {
       this.config.timestepSpacing === "leading" ? Math.fround(Math.sqrt(maxSigma * maxSigma + 1)) : maxSigma;
   }
 
-  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
+  override scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
     const scale = 1 / Math.sqrt(this.sigmaAt(stepIndex) ** 2 + 1);
     // Plain loops rather than map(): a closure call per element costs more than the arithmetic.
     const out = new Float32Array(sample.length);
@@ -70,17 +55,13 @@ export class EulerScheduler implements Scheduler {
   }
 
   protected sigmaAt(stepIndex: number): number {
-    if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= this.timesteps.length) {
-      throw new RangeError(
-        `step index ${stepIndex} is outside 0…${this.timesteps.length - 1}; call setTimesteps first`,
-      );
-    }
+    this.checkStepIndex(stepIndex);
     return this.sigmas[stepIndex]!;
   }
 
   /** x₀ estimate in the σ-parameterisation (Karras et al. 2022, table 1). */
   protected predictOriginal(modelOutput: Float32Array, sigma: number, sample: Float32Array): Float32Array {
-    checkShapes(modelOutput, sample);
+    this.checkShapes(modelOutput, sample);
     const out = new Float32Array(sample.length);
     switch (this.config.predictionType) {
       case "epsilon":
@@ -95,11 +76,5 @@ export class EulerScheduler implements Scheduler {
       case "sample":
         return Float32Array.from(modelOutput);
     }
-  }
-}
-
-export function checkShapes(modelOutput: Float32Array, sample: Float32Array): void {
-  if (modelOutput.length !== sample.length) {
-    throw new RangeError(`model output has ${modelOutput.length} values but the latent has ${sample.length}`);
   }
 }

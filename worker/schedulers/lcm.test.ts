@@ -1,31 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Rng } from "../random/rng.ts";
 import { LcmScheduler } from "./lcm.ts";
+import { expectClose, fixedNoise, MODEL_OUT, SAMPLE } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 LCMScheduler),
 // LCMScheduler defaults (scaled_linear 0.00085–0.012, original_inference_steps 50), fixed noise.
-const SAMPLE = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1) * 2);
-const MODEL_OUT = Float32Array.from({ length: 8 }, (_, i) => Math.cos(0.7 * i) * 0.5);
-const NOISE = Float32Array.from({ length: 8 }, (_, i) => 0.3 * (i - 3.5));
-
-function fixedNoise(): Rng & { draws: number } {
-  return {
-    draws: 0,
-    randn(n: number) {
-      this.draws++;
-      return NOISE.slice(0, n);
-    },
-    nextUint32: () => 0,
-    uniform: () => 0,
-    normal: () => 0,
-  };
-}
-
-function expectClose(actual: ArrayLike<number>, expected: number[]): void {
-  expected.forEach((e, i) =>
-    expect(Math.abs(actual[i]! - e)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(e))),
-  );
-}
 
 describe("LcmScheduler", () => {
   it("picks diffusers' timesteps from the 50-step distillation schedule", () => {

@@ -1,22 +1,14 @@
 import type { Rng } from "../random/rng.ts";
-import { checkShapes } from "./euler.ts";
-import { alphaSchedule, type ResolvedConfig, type SchedulerConfig } from "./noise-schedule.ts";
-import type { Scheduler, StepResult } from "./scheduler.ts";
+import { AlphaScheduler } from "./alpha-scheduler.ts";
+import { COMMON_DEFAULTS, type ResolvedConfig, type SchedulerConfig } from "./noise-schedule.ts";
+import type { StepResult } from "./scheduler.ts";
 
 /** LCMScheduler's constructor defaults in diffusers (note: scaled_linear, unlike DDIM and Euler). */
 export const LCM_DEFAULTS: ResolvedConfig = {
-  numTrainTimesteps: 1000,
+  ...COMMON_DEFAULTS,
   betaStart: 0.00085,
   betaEnd: 0.012,
   betaSchedule: "scaled_linear",
-  predictionType: "epsilon",
-  stepsOffset: 0,
-  timestepSpacing: "leading",
-  setAlphaToOne: true,
-  clipSample: false,
-  clipSampleRange: 1,
-  originalInferenceSteps: 50,
-  timestepScaling: 10,
 };
 
 const SIGMA_DATA = 0.5;
@@ -25,19 +17,9 @@ const SIGMA_DATA = 0.5;
  * diffusers' LCMScheduler (Latent Consistency Models, arXiv:2310.04378): each step jumps to a
  * consistency-model estimate of x₀ and re-noises it to the next timestep, so 2–8 steps suffice.
  */
-export class LcmScheduler implements Scheduler {
-  timesteps: number[] = [];
-  readonly initNoiseSigma = 1;
-  private readonly config: ResolvedConfig;
-  private readonly alphas: Float64Array;
-  private readonly finalAlphaCumprod: number;
-
+export class LcmScheduler extends AlphaScheduler {
   constructor(config: SchedulerConfig) {
-    ({
-      config: this.config,
-      alphas: this.alphas,
-      finalAlphaCumprod: this.finalAlphaCumprod,
-    } = alphaSchedule(config, LCM_DEFAULTS));
+    super(config, LCM_DEFAULTS);
   }
 
   setTimesteps(steps: number): void {
@@ -54,39 +36,26 @@ export class LcmScheduler implements Scheduler {
     this.timesteps = Array.from({ length: steps }, (_, i) => origin[Math.floor(i * stride)]!);
   }
 
-  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
-    this.timestepAt(stepIndex);
-    return sample;
-  }
-
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, rng: Rng): StepResult {
-    checkShapes(modelOutput, sample);
+    this.checkShapes(modelOutput, sample);
     const t = this.timestepAt(stepIndex);
     const last = stepIndex === this.timesteps.length - 1;
     const prevT = last ? t : this.timesteps[stepIndex + 1]!;
-    const alphaT = this.alphas[t]!;
-    const alphaPrev = prevT >= 0 ? this.alphas[prevT]! : this.finalAlphaCumprod;
+    const alphaT = this.alphaAt(t);
+    const alphaPrev = this.alphaAt(prevT);
     const sqrtAlpha = Math.sqrt(alphaT);
     const sqrtBeta = Math.sqrt(1 - alphaT);
     // Boundary-condition scalings: c_skip → 1 and c_out → 0 as t → 0, so the model is the identity there.
     const scaledT = t * this.config.timestepScaling;
     const cSkip = SIGMA_DATA ** 2 / (scaledT ** 2 + SIGMA_DATA ** 2);
     const cOut = scaledT / Math.sqrt(scaledT ** 2 + SIGMA_DATA ** 2);
-    const range = this.config.clipSampleRange;
     // No noise after the final step, as in diffusers (one-step sampling is deterministic).
     const noise = last ? undefined : rng.randn(sample.length);
     const predOriginal = new Float32Array(sample.length);
     const prevSample = new Float32Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i]!;
-      const m = modelOutput[i]!;
-      let x0 =
-        this.config.predictionType === "epsilon"
-          ? (x - sqrtBeta * m) / sqrtAlpha
-          : this.config.predictionType === "v_prediction"
-            ? sqrtAlpha * x - sqrtBeta * m
-            : m;
-      if (this.config.clipSample) x0 = Math.min(range, Math.max(-range, x0));
+      const x0 = this.predictOriginal(x, modelOutput[i]!, sqrtAlpha, sqrtBeta);
       const denoised = cOut * x0 + cSkip * x;
       predOriginal[i] = denoised;
       prevSample[i] = noise
@@ -94,15 +63,5 @@ export class LcmScheduler implements Scheduler {
         : denoised;
     }
     return { prevSample, predOriginal };
-  }
-
-  private timestepAt(stepIndex: number): number {
-    const t = this.timesteps[stepIndex];
-    if (t === undefined || !Number.isInteger(stepIndex)) {
-      throw new RangeError(
-        `step index ${stepIndex} is outside 0…${this.timesteps.length - 1}; call setTimesteps first`,
-      );
-    }
-    return t;
   }
 }

@@ -46,6 +46,25 @@ export interface ResolvedConfig {
   timestepScaling: number;
 }
 
+/**
+ * Constructor defaults that diffusers' DDIM, Euler and LCM schedulers mostly share; each scheduler's
+ * own defaults override the few where it differs.
+ */
+export const COMMON_DEFAULTS: ResolvedConfig = {
+  numTrainTimesteps: 1000,
+  betaStart: 0.0001,
+  betaEnd: 0.02,
+  betaSchedule: "linear",
+  predictionType: "epsilon",
+  stepsOffset: 0,
+  timestepSpacing: "leading",
+  setAlphaToOne: true,
+  clipSample: false,
+  clipSampleRange: 1,
+  originalInferenceSteps: 50,
+  timestepScaling: 10,
+};
+
 // Options that change the numerics in ways not implemented here; ignoring them would silently
 // produce different images from diffusers, so a config that turns one on is rejected.
 const UNSUPPORTED_OPTIONS: Record<string, (value: unknown) => boolean> = {
@@ -181,14 +200,4 @@ export function interpolate(x: number, values: Float64Array): number {
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/**
- * What the alpha-parameterised schedulers (DDIM, LCM) share: the resolved config, ᾱ per training
- * timestep, and ᾱ after the last step (1 with set_alpha_to_one, else ᾱ₀).
- */
-export function alphaSchedule(config: SchedulerConfig, defaults: ResolvedConfig) {
-  const resolved = resolveConfig(config, defaults);
-  const alphas = alphasCumprod(resolved);
-  return { config: resolved, alphas, finalAlphaCumprod: resolved.setAlphaToOne ? 1 : alphas[0]! };
 }
