@@ -1,12 +1,12 @@
 // Worker pipeline figures: model load, a warm 512×512 render and how much of it is ONNX run() time
 // (the pipeline overhead), and batched vs one-by-one curation.
 // Run: npx tsx bench/worker-pipeline.ts [--repeats 7] [--size 512] (--size 256 is the model's default)
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { ARTWORK_DEFAULTS } from "../crds/artwork.ts";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import { InferenceHost } from "../worker/inference/inference-host.ts";
 import { scoreCandidates } from "../worker/curation/batch-curation.ts";
 import { SessionFactory } from "../worker/onnx/execution-provider.ts";
+import { generatorDefaults } from "../worker/pipeline/generator-defaults.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import type { ModelSpec, RenderRequest } from "../worker/pipeline/render-request.ts";
 import { RunMeter } from "../worker/onnx/run-meter.ts";
@@ -21,10 +21,7 @@ const specs: ModelSpec[] = [
   { name: "aria-clip", role: "clip", dir: await ensureBuiltinModel("aria-clip") },
   { name: "aria-aesthetic", role: "aesthetic", dir: await ensureBuiltinModel("aria-aesthetic") },
 ];
-const index = JSON.parse(await readFile(join(specs[0]!.dir, "model_index.json"), "utf8")) as {
-  aria: { width: number; height: number; steps: number; guidanceScale: number; scheduler: string };
-};
-const defaults = index.aria;
+const defaults = await generatorDefaults(specs[0]!.dir);
 // The overhead target is stated for 512×512; steps, guidance and scheduler are the model's defaults.
 const WIDTH = numberFlag("size", 512);
 const HEIGHT = WIDTH;
@@ -84,6 +81,7 @@ const request: RenderRequest = {
   width: WIDTH,
   height: HEIGHT,
   variations: VARIATIONS,
+  curation: { weights: ARTWORK_DEFAULTS.weights },
   output: { formats: ["png"], upscale: 1 },
 };
 await warmRenders(specs, "", REPEATS);

@@ -36,20 +36,15 @@ export interface WorkerModelReport {
   message?: string;
 }
 
-/** What a worker tells the operator through its heartbeat Lease. */
+/** What a worker tells the operator through its heartbeat Lease: what placement and pool status read. */
 export interface WorkerReport {
-  pool: string;
   /** True once every model is loaded and warm and storage is writable. */
   ready: boolean;
   reason?: string;
   message?: string;
   models: WorkerModelReport[];
+  /** Artworks the worker runs at once. */
   capacity: number;
-  /** `namespace/name#attempt` of every Artwork the worker is running. */
-  inFlight: string[];
-  accelerator: "cpu" | "cuda";
-  /** Where the worker's HTTP server (metrics, preview stream) listens. */
-  endpoint?: string;
   draining?: boolean;
 }
 

@@ -138,7 +138,7 @@ export class Operator {
     const api = feedbackRouter(ctx);
     const app = createHttpServer({
       registry: ctx.registry,
-      readiness: { notReadyReason: () => this.notReadyReason() },
+      notReadyReason: () => this.notReadyReason(),
       log: ctx.log,
       api,
     });

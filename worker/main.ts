@@ -14,7 +14,6 @@ Flags:
   --id ID                Worker identity [env WORKER_ID, default hostname-pid]
   --port N               HTTP port for /healthz, /readyz, /metrics and previews [env ARIA_PORT, default 8080; 0 picks a free one]
   --bind-address ADDR    Address the HTTP server listens on [default 0.0.0.0]
-  --advertise-host HOST  Host the operator and clients reach this worker at [env POD_IP, default 127.0.0.1]
   --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
   --lease-seconds N      Heartbeat Lease duration; the operator presumes the worker dead after it [default 15]
   --drain-seconds N      On SIGTERM, how long running Artworks may finish before being handed back [default 60]
@@ -30,7 +29,6 @@ try {
       id: { type: "string" },
       port: { type: "string" },
       "bind-address": { type: "string" },
-      "advertise-host": { type: "string" },
       "storage-dir": { type: "string" },
       "drain-seconds": { type: "string" },
       "lease-seconds": { type: "string" },
@@ -70,7 +68,6 @@ const worker = new WorkerProcess(
     workerId: values.id ?? process.env.WORKER_ID ?? `${hostname()}-${process.pid}`,
     port: number("port", values.port ?? process.env.ARIA_PORT ?? "8080"),
     bindAddress: values["bind-address"] ?? "0.0.0.0",
-    advertiseHost: values["advertise-host"] ?? process.env.POD_IP ?? "127.0.0.1",
     storageDir: values["storage-dir"] ?? process.env.ARIA_STORAGE_DIR ?? ".aria/images",
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
     leaseSeconds: Math.max(1, number("lease-seconds", values["lease-seconds"] ?? "15")),

@@ -42,14 +42,14 @@ export function workerMetrics(registry: Registry) {
     technical: score("aria_curation_technical_score", "Technical quality of candidates (0-1)."),
     ensemble: score("aria_curation_ensemble_score", "Ensemble score of selected candidates (0-1)."),
     preloaded: new Gauge({
-      name: "aria_model_pool_preloaded",
-      help: "Models this worker has loaded and warm (1) or not (0).",
+      name: "aria_worker_model_preloaded",
+      help: "Models this worker has loaded and warm (1) or not (0); the operator's aria_model_pool_preloaded counts them per pool.",
       labelNames: ["pool", "model"] as const,
       registers: [registry],
     }),
     active: new Gauge({
-      name: "aria_active_generations",
-      help: "Artworks this worker is running.",
+      name: "aria_worker_active_generations",
+      help: "Artworks this worker is running; the operator's aria_active_generations counts them per pool.",
       labelNames: ["pool"] as const,
       registers: [registry],
     }),

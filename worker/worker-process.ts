@@ -28,7 +28,6 @@ export interface WorkerConfig {
   workerId: string;
   port: number;
   bindAddress: string;
-  advertiseHost: string;
   storageDir: string;
   drainSeconds: number;
   leaseSeconds: number;
@@ -45,12 +44,10 @@ export class WorkerProcess {
   private runner: ArtworkRunner | undefined;
   private models: WorkerModelReport[] = [];
   private capacity = 1;
-  private accelerator: "cpu" | "cuda" = "cpu";
   private notReady: { reason: string; message: string } | undefined = {
     reason: "Loading",
     message: "loading models",
   };
-  private endpoint: string | undefined;
   port: number | undefined;
 
   constructor(
@@ -63,14 +60,10 @@ export class WorkerProcess {
 
   private report(): WorkerReport {
     return {
-      pool: this.config.pool,
       ready: this.notReady === undefined && !(this.runner?.isDraining() ?? false),
       ...(this.notReady ? { reason: this.notReady.reason, message: this.notReady.message } : {}),
       models: this.models,
       capacity: this.capacity,
-      inFlight: this.runner?.inFlight() ?? [],
-      accelerator: this.accelerator,
-      ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.runner?.isDraining() ? { draining: true } : {}),
     };
   }
@@ -91,8 +84,7 @@ export class WorkerProcess {
       notReadyReason: () => this.notReadyReason(),
     });
     this.port = await listenOn(this.server, config.port, config.bindAddress);
-    this.endpoint = `http://${config.advertiseHost}:${this.port}`;
-    log.info({ endpoint: this.endpoint, port: this.port }, "http server listened");
+    log.info({ port: this.port }, "http server listened");
 
     const pool = await new CustomObjectClient(this.kc).get<ModelPool>(
       MODEL_POOL,
@@ -100,7 +92,6 @@ export class WorkerProcess {
       config.pool,
     );
     this.capacity = pool.spec.concurrency ?? 1;
-    this.accelerator = pool.spec.accelerator ?? "cpu";
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
     this.heartbeat = new Heartbeat(
       this.kc,
@@ -128,7 +119,7 @@ export class WorkerProcess {
     const t0 = performance.now();
     this.host = await InferenceHost.start({
       models: specs,
-      accelerator: this.accelerator,
+      accelerator: pool.spec.accelerator ?? "cpu",
       concurrency: this.capacity,
       warmupSteps: pool.spec.warmup?.enabled === false ? 0 : (pool.spec.warmup?.steps ?? 2),
       logger: log,

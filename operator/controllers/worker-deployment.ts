@@ -140,10 +140,7 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 "--port",
                 String(WORKER_PORT),
               ],
-              env: [
-                { name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-              ],
+              env: [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
               ports: [{ name: "http", containerPort: WORKER_PORT }],
               // Models load and warm up before /readyz turns green; the startup probe allows for it.
               startupProbe: {

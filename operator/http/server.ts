@@ -2,32 +2,18 @@
 import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
+import { addProbeRoutes, type NotReadyReason } from "../../lib/http/probe-routes.ts";
 import type { Logger } from "../../lib/observability/logger.ts";
-
-export interface Readiness {
-  /** Undefined when ready; otherwise why not. */
-  notReadyReason(): Promise<string | undefined>;
-}
 
 export function createHttpServer(options: {
   registry: Registry;
-  readiness: Readiness;
+  notReadyReason: NotReadyReason;
   log: Logger;
   api?: express.Router;
 }) {
   const app = express();
   app.disable("x-powered-by");
-  app.get("/healthz", (_req, res) => {
-    res.type("text/plain").send("ok");
-  });
-  app.get("/readyz", async (_req, res) => {
-    const reason = await options.readiness.notReadyReason();
-    if (reason) res.status(503).type("text/plain").send(reason);
-    else res.type("text/plain").send("ok");
-  });
-  app.get("/metrics", async (_req, res) => {
-    res.set("Content-Type", options.registry.contentType).send(await options.registry.metrics());
-  });
+  addProbeRoutes(app, options.registry, options.notReadyReason);
   if (options.api) app.use("/api", options.api);
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "not found" });

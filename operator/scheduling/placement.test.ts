@@ -10,11 +10,8 @@ const worker = (id: string, capacity: number, models = ["painter"], ready = true
   pool: "studio",
   expiresAt: now + 10_000,
   report: {
-    pool: "studio",
     ready,
     capacity,
-    inFlight: [],
-    accelerator: "cpu",
     models: models.map((name) => ({ name, role: "generator", state: "Ready" })),
   },
 });

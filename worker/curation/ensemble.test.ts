@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_WEIGHTS, selectCandidate } from "./ensemble.ts";
+import { ARTWORK_DEFAULTS } from "../../crds/artwork.ts";
+import { selectCandidate } from "./ensemble.ts";
 
 describe("selectCandidate", () => {
   it("weights clip 0.5, aesthetic 0.3 and technical 0.2 by default, aesthetic mapped from 1–10", () => {
     const { candidates } = selectCandidate([{ clip: 0.8, aesthetic: 5.5, technical: 0.6 }]);
     expect(candidates[0]!.ensemble).toBeCloseTo(0.5 * 0.8 + 0.3 * 0.5 + 0.2 * 0.6, 10);
-    expect(DEFAULT_WEIGHTS).toEqual({ clip: 0.5, aesthetic: 0.3, technical: 0.2 });
   });
 
   it("selects the candidate with the highest ensemble score", () => {
@@ -39,7 +39,7 @@ describe("selectCandidate", () => {
         { clip: 0.2, aesthetic: 3, technical: 0.3 },
         { clip: 0.3, aesthetic: 4, technical: 0.2 },
       ],
-      DEFAULT_WEIGHTS,
+      ARTWORK_DEFAULTS.weights,
       0.6,
     );
     expect(result.selected).toBeUndefined();
@@ -48,7 +48,8 @@ describe("selectCandidate", () => {
     );
     expect(result.candidates).toHaveLength(2);
     expect(
-      selectCandidate([{ clip: 0.9, aesthetic: 9, technical: 0.9 }], DEFAULT_WEIGHTS, 0.6).selected?.index,
+      selectCandidate([{ clip: 0.9, aesthetic: 9, technical: 0.9 }], ARTWORK_DEFAULTS.weights, 0.6).selected
+        ?.index,
     ).toBe(0);
   });
 

@@ -1,3 +1,6 @@
+import { ARTWORK_DEFAULTS } from "../../crds/artwork.ts";
+import type { CurationWeights } from "../../crds/effective-spec.ts";
+
 /** What the three scorers said about one candidate, on their native scales. */
 export interface ScorerOutputs {
   /** Prompt–image similarity, 0–1. */
@@ -7,15 +10,6 @@ export interface ScorerOutputs {
   /** Technical quality, 0–1. */
   technical: number;
 }
-
-/** spec.curation.weights. */
-export interface EnsembleWeights {
-  clip: number;
-  aesthetic: number;
-  technical: number;
-}
-
-export const DEFAULT_WEIGHTS: EnsembleWeights = { clip: 0.5, aesthetic: 0.3, technical: 0.2 };
 
 export interface RankedCandidate extends ScorerOutputs {
   index: number;
@@ -50,7 +44,7 @@ type Scorer = (typeof SCORERS)[number];
  */
 export function selectCandidate(
   scores: readonly ScorerOutputs[],
-  weights: EnsembleWeights = DEFAULT_WEIGHTS,
+  weights: CurationWeights = ARTWORK_DEFAULTS.weights,
   minScore?: number,
 ): Selection {
   const w = normaliseWeights(weights);
@@ -86,7 +80,7 @@ export function selectCandidate(
   return { selected: best, candidates };
 }
 
-function normaliseWeights(weights: EnsembleWeights): EnsembleWeights {
+function normaliseWeights(weights: CurationWeights): CurationWeights {
   for (const s of SCORERS) {
     const v = weights[s];
     if (!Number.isFinite(v) || v < 0) {

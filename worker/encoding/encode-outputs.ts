@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from "sharp";
-import { OUTPUT_FORMATS, type OutputFormat } from "../../crds/artwork.ts";
+import { ARTWORK_DEFAULTS, type OutputFormat } from "../../crds/artwork.ts";
 import { assertRgbImage, type RgbImage } from "../curation/rgb-image.ts";
 import { embedPngText, formatA1111Parameters, type GenerationParameters } from "./png-parameters.ts";
 
@@ -15,7 +15,7 @@ export interface EncodedImage {
 export interface EncodeOptions {
   /** spec.output.formats. */
   formats: readonly OutputFormat[];
-  /** spec.output.upscale: integer factor 1–4. */
+  /** spec.output.upscale: an integer factor (the schema bounds it). */
   upscale?: number;
   parameters: GenerationParameters;
   /** Extra facts for the PNG's `aria` chunk (artwork name, scores, …). */
@@ -50,17 +50,7 @@ const ENCODERS: Record<OutputFormat, (s: Sharp) => Sharp> = {
  */
 export async function encodeOutputs(image: RgbImage, options: EncodeOptions): Promise<EncodedImage[]> {
   assertRgbImage(image);
-  const upscale = options.upscale ?? 1;
-  if (!Number.isInteger(upscale) || upscale < 1 || upscale > 4) {
-    throw new RangeError(`spec.output.upscale must be an integer from 1 to 4, got ${upscale}`);
-  }
-  for (const format of options.formats) {
-    if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-      throw new RangeError(
-        `spec.output.formats: ${JSON.stringify(format)} is not one of ${OUTPUT_FORMATS.join(", ")}`,
-      );
-    }
-  }
+  const upscale = options.upscale ?? ARTWORK_DEFAULTS.upscale;
   const width = image.width * upscale;
   const height = image.height * upscale;
   const raw = { width: image.width, height: image.height, channels: 3 as const };

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import express from "express";
 import type { Registry } from "prom-client";
 import { WebSocketServer } from "ws";
+import { addProbeRoutes, type NotReadyReason } from "../../lib/http/probe-routes.ts";
 import type { PreviewHub } from "./preview-hub.ts";
 
 const STREAM_PATH = /^\/artworks\/([a-z0-9.-]+)\/([a-z0-9.-]+)\/stream$/;
@@ -11,21 +12,11 @@ export function createWorkerServer(options: {
   registry: Registry;
   hub: PreviewHub;
   /** Undefined when ready (models warm, storage writable, disk space); otherwise why not. */
-  notReadyReason: () => Promise<string | undefined>;
+  notReadyReason: NotReadyReason;
 }): Server {
   const app = express();
   app.disable("x-powered-by");
-  app.get("/healthz", (_req, res) => {
-    res.type("text/plain").send("ok");
-  });
-  app.get("/readyz", async (_req, res) => {
-    const reason = await options.notReadyReason();
-    if (reason) res.status(503).type("text/plain").send(reason);
-    else res.type("text/plain").send("ok");
-  });
-  app.get("/metrics", async (_req, res) => {
-    res.set("Content-Type", options.registry.contentType).send(await options.registry.metrics());
-  });
+  addProbeRoutes(app, options.registry, options.notReadyReason);
   const server = createServer(app);
   const wss = new WebSocketServer({ noServer: true });
   server.on("upgrade", (req, socket, head) => {

@@ -74,12 +74,10 @@ describe("InferenceHost", () => {
   });
 
   it("brings errors back across the thread as RenderError with reason and field", async () => {
-    const error = await rejection(host.render(testRequest({ scheduler: "karras" }), () => {}));
+    const error = await rejection(host.render(testRequest({ width: 130 }), () => {}));
     expect(error).toBeInstanceOf(RenderError);
-    expect((error as RenderError).reason).toBe("InvalidScheduler");
-    expect((error as RenderError).message).toBe(
-      'spec.scheduler: "karras" is not one of euler, euler-ancestral, ddim, lcm',
-    );
+    expect((error as RenderError).reason).toBe("UnsupportedSize");
+    expect((error as RenderError).message).toMatch(/^spec\.width: 130 is not a positive multiple of 8/);
     const model = await rejection(host.render(testRequest({ model: "sd-turbo" }), () => {}));
     expect((model as RenderError).reason).toBe("ModelNotLoaded");
   });

@@ -21,8 +21,8 @@ export interface ThreadInit {
   abortFlag: SharedArrayBuffer;
 }
 
-export type HostMessage =
-  { type: "render"; id: number; request: RenderRequest } | { type: "abort"; id: number } | { type: "close" };
+/** Cancelling a render goes through ThreadInit.abortFlag, not a message. */
+export type HostMessage = { type: "render"; id: number; request: RenderRequest } | { type: "close" };
 
 export type ThreadMessage =
   | { type: "state"; state: ModelState }

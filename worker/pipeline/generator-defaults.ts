@@ -1,15 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SCHEDULERS, type SchedulerName } from "../../crds/artwork.ts";
+import { SCHEDULERS } from "../../crds/artwork.ts";
+import type { ModelDefaults } from "../../crds/effective-spec.ts";
 
 /** What an Artwork leaves unset defaults to: the model's own `aria` block, else Stable Diffusion 1.x's. */
-export interface GeneratorDefaults {
-  width: number;
-  height: number;
-  steps: number;
-  guidanceScale: number;
-  scheduler: SchedulerName;
-}
+export type GeneratorDefaults = ModelDefaults;
 
 const SD_DEFAULTS: GeneratorDefaults = {
   width: 512,

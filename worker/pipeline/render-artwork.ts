@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
-import { OUTPUT_FORMATS, type OutputFormat, type SchedulerName } from "../../crds/artwork.ts";
-import { DEFAULT_WEIGHTS, selectCandidate } from "../curation/ensemble.ts";
+import { ARTWORK_LIMITS } from "../../crds/artwork.ts";
+import { selectCandidate } from "../curation/ensemble.ts";
 import type { RgbImage } from "../curation/rgb-image.ts";
 import { encodeOutputs } from "../encoding/encode-outputs.ts";
 import type { GenerationParameters } from "../encoding/png-parameters.ts";
@@ -19,13 +19,15 @@ export interface RenderContext {
   meter: RunMeter;
 }
 
-const SEED_RANGE = 2 ** 32;
+/** Candidate i renders with seed + i, wrapping within the seeds the API accepts. */
+const SEED_RANGE = ARTWORK_LIMITS.seed.maximum + 1;
 const PREVIEW_QUALITY = 80;
 
 /**
  * One Artwork: generate `variations` candidates (seeds seed, seed + 1, …), score them all in one
- * batched curation pass, pick one with the ensemble, encode it. Every problem a user can cause comes
- * back as a RenderError naming the spec field, before any model time is spent where possible.
+ * batched curation pass, pick one with the ensemble, encode it. The spec was validated at admission;
+ * what only the model can refuse (its sizes, its scheduler's limits) comes back as a RenderError
+ * naming the spec field, before any model time is spent.
  */
 export async function renderArtwork(
   ctx: RenderContext,
@@ -36,7 +38,6 @@ export async function renderArtwork(
   const generator = ctx.registry.generator(req.model);
   const clip = ctx.registry.clip(req.clipModel);
   const aesthetic = ctx.registry.aesthetic(req.aestheticModel);
-  validate(req);
   generator.checkSize(req.width, req.height);
   generator.createScheduler(req.scheduler, req.steps);
   ctx.meter.reset();
@@ -49,7 +50,7 @@ export async function renderArtwork(
     prompt: req.prompt,
     ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
     steps: req.steps,
-    scheduler: req.scheduler as SchedulerName,
+    scheduler: req.scheduler,
     guidanceScale: req.guidanceScale,
     seed,
     width: req.width,
@@ -106,7 +107,7 @@ export async function renderArtwork(
   });
   const curateStart = performance.now();
   const scores = await scoreCandidates(req.prompt, images, clip, aesthetic);
-  const selection = selectCandidate(scores, req.curation?.weights ?? DEFAULT_WEIGHTS, req.curation?.minScore);
+  const selection = selectCandidate(scores, req.curation.weights, req.curation.minScore);
   const curateSeconds = elapsed(curateStart);
 
   // What encoding still costs after curation: the part that did not overlap inference.
@@ -131,7 +132,7 @@ export async function renderArtwork(
   const chosen = selection.selected;
   const outputs = chosen
     ? await encodeOutputs(images[chosen.index]!, {
-        formats: req.output.formats as OutputFormat[],
+        formats: req.output.formats,
         upscale: req.output.upscale,
         parameters: parameters(seeds[chosen.index]!),
         aria: { candidate: chosen.index, scores: candidates[chosen.index]!.scores },
@@ -150,39 +151,6 @@ export async function renderArtwork(
     provider: ctx.factory.provider,
     ...(ctx.factory.providerMessage ? { providerMessage: ctx.factory.providerMessage } : {}),
   };
-}
-
-/** Field checks that need no model, so a bad spec fails in milliseconds rather than after generation. */
-function validate(req: RenderRequest): void {
-  const integer = (field: string, value: number, min: number, max: number) => {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RenderError(
-        "InvalidParameter",
-        `spec.${field}: ${value} is not an integer from ${min} to ${max}`,
-      );
-    }
-  };
-  integer("seed", req.seed, 0, SEED_RANGE - 1);
-  integer("steps", req.steps, 1, 1000);
-  integer("variations", req.variations, 1, 64);
-  integer("output.upscale", req.output.upscale, 1, 4);
-  if (!Number.isFinite(req.guidanceScale) || req.guidanceScale < 0) {
-    throw new RenderError("InvalidParameter", `spec.guidanceScale: ${req.guidanceScale} is not a number ≥ 0`);
-  }
-  for (const format of req.output.formats) {
-    if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-      throw new RenderError(
-        "InvalidParameter",
-        `spec.output.formats: ${JSON.stringify(format)} is not one of ${OUTPUT_FORMATS.join(", ")}`,
-      );
-    }
-  }
-  try {
-    // Checks weights and minScore the way curation will, without a candidate to score.
-    selectCandidate([], req.curation?.weights ?? DEFAULT_WEIGHTS, req.curation?.minScore);
-  } catch (error) {
-    throw new RenderError("InvalidParameter", (error as Error).message);
-  }
 }
 
 function jpeg(image: RgbImage): Promise<Buffer> {

@@ -1,5 +1,6 @@
+import type { OutputFormat, SchedulerName } from "../../crds/artwork.ts";
+import type { CurationWeights } from "../../crds/effective-spec.ts";
 import type { ModelRole } from "../../crds/model-pool.ts";
-import type { EnsembleWeights } from "../curation/ensemble.ts";
 import type { RunTotals } from "../onnx/run-meter.ts";
 
 /** One Artwork attempt as the inference layer sees it: the spec with defaults already applied. */
@@ -12,12 +13,12 @@ export interface RenderRequest {
   seed: number;
   steps: number;
   guidanceScale: number;
-  scheduler: string;
+  scheduler: SchedulerName;
   width: number;
   height: number;
   variations: number;
-  curation?: { weights?: EnsembleWeights; minScore?: number };
-  output: { formats: string[]; upscale: number };
+  curation: { weights: CurationWeights; minScore?: number };
+  output: { formats: OutputFormat[]; upscale: number };
   /** Decode a JPEG preview every this many steps; 0 or absent: none. */
   previewEvery?: number;
   /** Scorer models by name; absent: the pool's only (first) model of that role. */
@@ -56,7 +57,7 @@ export interface RenderedCandidate {
 }
 
 export interface RenderedOutput {
-  format: string;
+  format: OutputFormat;
   data: Buffer;
   width: number;
   height: number;
