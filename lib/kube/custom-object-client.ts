@@ -62,6 +62,22 @@ export class CustomObjectClient {
     )) as T;
   }
 
+  /** Merge-patches the status of `obj` as it was read: fails with 409 if anyone wrote it since. */
+  async patchStatusOf<T extends KubernetesObject>(type: ResourceType, obj: T, status: object): Promise<T> {
+    const { namespace = "", name = "", resourceVersion } = obj.metadata ?? {};
+    return this.patchStatus<T>(type, namespace, name, status, resourceVersion);
+  }
+
+  /** Merge-patches the metadata of `obj` as it was read: fails with 409 if anyone wrote it since. */
+  async patchMetadataOf<T extends KubernetesObject>(
+    type: ResourceType,
+    obj: T,
+    metadata: Record<string, unknown>,
+  ): Promise<T> {
+    const { namespace = "", name = "", resourceVersion } = obj.metadata ?? {};
+    return this.patchMetadata<T>(type, namespace, name, metadata, resourceVersion);
+  }
+
   /** JSON-patches status; a failing `test` op rejects the whole patch (HTTP 422). */
   async jsonPatchStatus<T extends KubernetesObject>(
     type: ResourceType,

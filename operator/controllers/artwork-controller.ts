@@ -182,13 +182,7 @@ export class ArtworkController implements Reconciler {
   }
 
   private async writeStatus(art: Artwork, status: ArtworkStatus) {
-    await this.ctx.client.patchStatus(
-      ARTWORK,
-      art.metadata.namespace ?? "",
-      art.metadata.name ?? "",
-      status,
-      art.metadata.resourceVersion,
-    );
+    await this.ctx.client.patchStatusOf(ARTWORK, art, status);
   }
 
   /** Records why the Artwork cannot be scheduled; writes only when the reason changes. */
@@ -258,13 +252,9 @@ export class ArtworkController implements Reconciler {
     }
     if (effectiveSpec(art.spec).retainPolicy === "Delete") await this.deleteImages(art);
     try {
-      await this.ctx.client.patchMetadata(
-        ARTWORK,
-        art.metadata.namespace ?? "",
-        art.metadata.name ?? "",
-        { finalizers: finalizers.filter((f) => f !== ARTWORK_FINALIZER) },
-        art.metadata.resourceVersion,
-      );
+      await this.ctx.client.patchMetadataOf(ARTWORK, art, {
+        finalizers: finalizers.filter((f) => f !== ARTWORK_FINALIZER),
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -78,13 +78,7 @@ export class LearningController implements Reconciler {
     if (!result) return;
     const { patch, folded, pruned } = result;
     // A conflict throws and the key is retried against the fresh cache; nothing is counted twice.
-    await this.ctx.client.patchStatus(
-      LEARNING_STATE,
-      key.namespace,
-      key.name,
-      patch,
-      ls.metadata.resourceVersion,
-    );
+    await this.ctx.client.patchStatusOf(LEARNING_STATE, ls, patch);
 
     const before = ls.status?.events ?? {};
     for (const [action, n] of Object.entries(patch.events ?? {})) {

@@ -178,7 +178,7 @@ export class ModelPoolController implements Reconciler {
       pool.status?.replicas !== status.replicas ||
       JSON.stringify(pool.status?.models) !== JSON.stringify(status.models);
     if (!structural && since < STATUS_INTERVAL_MS) return { requeueAfterMs: STATUS_INTERVAL_MS - since };
-    await this.ctx.client.patchStatus(MODEL_POOL, namespace, name, status, pool.metadata.resourceVersion);
+    await this.ctx.client.patchStatusOf(MODEL_POOL, pool, status);
     this.lastStatusWrite.set(key, Date.now());
     if (pool.status?.readyReplicas !== status.readyReplicas) {
       const ready = status.conditions?.find((c) => c.type === "Ready");

@@ -208,13 +208,7 @@ export class PoolScheduler implements Reconciler {
     };
     this.marking.set(objectKey(art), art.metadata.resourceVersion);
     try {
-      await this.ctx.client.patchStatus(
-        ARTWORK,
-        art.metadata.namespace ?? "",
-        art.metadata.name ?? "",
-        status,
-        art.metadata.resourceVersion,
-      );
+      await this.ctx.client.patchStatusOf(ARTWORK, art, status);
     } catch (err) {
       this.marking.delete(objectKey(art));
       if (!isConflict(err) && !isNotFound(err)) throw err;
@@ -257,13 +251,7 @@ export class PoolScheduler implements Reconciler {
     };
     let updated: Artwork;
     try {
-      updated = await this.ctx.client.patchStatus<Artwork>(
-        ARTWORK,
-        art.metadata.namespace ?? "",
-        art.metadata.name ?? "",
-        status,
-        art.metadata.resourceVersion,
-      );
+      updated = await this.ctx.client.patchStatusOf(ARTWORK, art, status);
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return false;
       throw err;

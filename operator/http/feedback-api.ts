@@ -236,18 +236,12 @@ async function writeReaction(
     }
     if (annotations[FEEDBACK_ANNOTATION] === undefined) {
       try {
-        await ctx.client.patchMetadata(
-          ARTWORK,
-          namespace,
-          name,
-          {
-            annotations: {
-              [FEEDBACK_ANNOTATION]: action,
-              ...(requestId !== undefined ? { [FEEDBACK_REQUEST_ANNOTATION]: requestId } : {}),
-            },
+        await ctx.client.patchMetadataOf(ARTWORK, art, {
+          annotations: {
+            [FEEDBACK_ANNOTATION]: action,
+            ...(requestId !== undefined ? { [FEEDBACK_REQUEST_ANNOTATION]: requestId } : {}),
           },
-          art.metadata.resourceVersion,
-        );
+        });
         ctx.log.info(
           { artwork: `${namespace}/${name}`, action, user },
           "accepted a reaction through the feedback API",

@@ -97,12 +97,6 @@ export class FeedbackIntake {
   }
 
   private async patchAnnotations(art: Artwork, annotations: Record<string, string | null>) {
-    await this.ctx.client.patchMetadata(
-      ARTWORK,
-      art.metadata.namespace ?? "",
-      art.metadata.name ?? "",
-      { annotations },
-      art.metadata.resourceVersion,
-    );
+    await this.ctx.client.patchMetadataOf(ARTWORK, art, { annotations });
   }
 }
