@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ensureBuiltinModel } from "../models/builtin.ts";
-import { SessionFactory } from "../worker/onnx/execution-provider.ts";
+import { SessionFactory } from "../worker/onnx/session-factory.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import { RunMeter } from "../worker/onnx/run-meter.ts";
 import { createRng } from "../worker/random/rng.ts";

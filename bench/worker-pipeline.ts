@@ -5,7 +5,7 @@ import { ARTWORK_DEFAULTS } from "../crds/artwork.ts";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import { InferenceHost } from "../worker/inference/inference-host.ts";
 import { scoreCandidates } from "../worker/curation/batch-curation.ts";
-import { SessionFactory } from "../worker/onnx/execution-provider.ts";
+import { SessionFactory } from "../worker/onnx/session-factory.ts";
 import { generatorDefaults } from "../worker/pipeline/generator-defaults.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import type { ModelSpec, RenderRequest } from "../worker/pipeline/render-request.ts";

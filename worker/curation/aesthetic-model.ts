@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { SessionFactory } from "../onnx/execution-provider.ts";
+import type { SessionFactory } from "../onnx/session-factory.ts";
 import { ModelSession } from "../onnx/model-session.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type { RunMeter } from "../onnx/run-meter.ts";

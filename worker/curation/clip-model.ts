@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CLIP_MEAN, CLIP_SIZE, CLIP_STD, clipPreprocessBatch } from "./clip-preprocess.ts";
 import type { RgbImage } from "./rgb-image.ts";
 import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
-import type { SessionFactory } from "../onnx/execution-provider.ts";
+import type { SessionFactory } from "../onnx/session-factory.ts";
 import { ModelSession } from "../onnx/model-session.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type { RunMeter } from "../onnx/run-meter.ts";

@@ -1,7 +1,7 @@
 import { cpus } from "node:os";
 import type { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import type { Accelerator } from "../onnx/execution-provider.ts";
+import type { Accelerator } from "../onnx/session-factory.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import type {
   ModelLoadPhase,

@@ -1,7 +1,7 @@
 // Entry point of an inference thread: owns the ONNX sessions, so their blocking run() calls never
 // stall the worker's main event loop (probes, heartbeats, watches).
 import { parentPort, workerData } from "node:worker_threads";
-import { SessionFactory } from "../onnx/execution-provider.ts";
+import { SessionFactory } from "../onnx/session-factory.ts";
 import { ModelRegistry } from "../pipeline/model-registry.ts";
 import type { PipelineLog } from "../pipeline/pipeline-log.ts";
 import { renderArtwork } from "../pipeline/render-artwork.ts";

@@ -1,4 +1,4 @@
-import type { Accelerator } from "../onnx/execution-provider.ts";
+import type { Accelerator } from "../onnx/session-factory.ts";
 import type { RenderErrorReason } from "../pipeline/render-error.ts";
 import type {
   ModelSpec,

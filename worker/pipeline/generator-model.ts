@@ -7,7 +7,7 @@ import type { SchedulerConfig } from "../schedulers/noise-schedule.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
 import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { SCHEDULERS } from "../../crds/artwork.ts";
-import type { SessionFactory } from "../onnx/execution-provider.ts";
+import type { SessionFactory } from "../onnx/session-factory.ts";
 import { readDefaults, type GeneratorDefaults } from "./generator-defaults.ts";
 import { ModelSession } from "../onnx/model-session.ts";
 import { RenderError } from "./render-error.ts";

@@ -1,6 +1,6 @@
 import { AestheticModel } from "../curation/aesthetic-model.ts";
 import { ClipModel } from "../curation/clip-model.ts";
-import type { SessionFactory } from "../onnx/execution-provider.ts";
+import type { SessionFactory } from "../onnx/session-factory.ts";
 import { GeneratorModel } from "./generator-model.ts";
 import type { PipelineLog } from "./pipeline-log.ts";
 import { RenderError } from "./render-error.ts";

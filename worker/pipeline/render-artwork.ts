@@ -6,7 +6,7 @@ import type { RgbImage } from "../curation/rgb-image.ts";
 import { encodeOutputs } from "../encoding/encode-outputs.ts";
 import type { GenerationParameters } from "../encoding/png-parameters.ts";
 import { scoreCandidates } from "../curation/batch-curation.ts";
-import type { SessionFactory } from "../onnx/execution-provider.ts";
+import type { SessionFactory } from "../onnx/session-factory.ts";
 import type { ModelRegistry } from "./model-registry.ts";
 import { RenderError } from "./render-error.ts";
 import type { RenderProgress, RenderRequest, RenderResult, RenderedCandidate } from "./render-request.ts";

@@ -1,8 +1,8 @@
 import { SCHEDULERS, type SchedulerName } from "../../crds/artwork.ts";
-import { DdimScheduler } from "./ddim.ts";
-import { EulerAncestralScheduler } from "./euler-ancestral.ts";
-import { EulerScheduler } from "./euler.ts";
-import { LcmScheduler } from "./lcm.ts";
+import { DdimScheduler } from "./ddim-scheduler.ts";
+import { EulerAncestralScheduler } from "./euler-ancestral-scheduler.ts";
+import { EulerScheduler } from "./euler-scheduler.ts";
+import { LcmScheduler } from "./lcm-scheduler.ts";
 import type { SchedulerConfig } from "./noise-schedule.ts";
 import type { Scheduler } from "./scheduler.ts";
 

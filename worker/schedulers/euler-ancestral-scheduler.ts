@@ -1,6 +1,6 @@
 import type { Rng } from "../random/rng.ts";
 import type { StepResult } from "./scheduler.ts";
-import { EulerScheduler } from "./euler.ts";
+import { EulerScheduler } from "./euler-scheduler.ts";
 
 /**
  * diffusers' EulerAncestralDiscreteScheduler: an Euler step down to σ_down, then fresh noise of

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EulerAncestralScheduler } from "./euler-ancestral.ts";
+import { EulerAncestralScheduler } from "./euler-ancestral-scheduler.ts";
 import { expectClose, fixedNoise, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1

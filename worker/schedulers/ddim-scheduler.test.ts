@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
-import { DdimScheduler } from "./ddim.ts";
+import { DdimScheduler } from "./ddim-scheduler.ts";
 import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 DDIMScheduler, eta 0)

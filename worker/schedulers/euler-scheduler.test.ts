@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
-import { EulerScheduler } from "./euler.ts";
+import { EulerScheduler } from "./euler-scheduler.ts";
 import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py beside this file, a numpy float32 transcription of

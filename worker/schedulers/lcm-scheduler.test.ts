@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LcmScheduler } from "./lcm.ts";
+import { LcmScheduler } from "./lcm-scheduler.ts";
 import { expectClose, fixedNoise, MODEL_OUT, SAMPLE } from "./scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 LCMScheduler),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ensureBuiltinModel } from "../../models/builtin.ts";
 import { join } from "node:path";
-import { SessionFactory } from "./execution-provider.ts";
+import { SessionFactory } from "./session-factory.ts";
 
 describe("SessionFactory", () => {
   it("falls back from CUDA to CPU with a message when the CUDA provider cannot load, and logs it once", async () => {
