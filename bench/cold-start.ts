@@ -7,7 +7,8 @@ import type { Artwork } from "../crds/artwork.ts";
 import type { ModelPoolSpec } from "../crds/model-pool.ts";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import type { Proc } from "../test/controlplane/aria-process.ts";
-import { BUILTIN_POOL_MODELS, LocalCluster, WORKER_READY_LOG } from "./local-cluster.ts";
+import { waitForWorkerReady } from "../test/support/waits.ts";
+import { BUILTIN_POOL_MODELS, LocalCluster } from "./local-cluster.ts";
 import { machineFacts, median, numberFlag, printTable, type Figure } from "./report.ts";
 
 const REPEATS = numberFlag("repeats", 3);
@@ -76,8 +77,9 @@ try {
   for (const [i, v] of variants.entries()) {
     const pool = `pool-${i}`;
     await cluster.pool(ns, pool, { models: v.models, replicas: 1 });
-    let worker: Proc = cluster.worker(ns, pool, `w-${i}-warm`);
-    await worker.waitForLog(WORKER_READY_LOG, 600_000);
+    const warmWorker = cluster.worker(ns, pool, `w-${i}-warm`);
+    await waitForWorkerReady(warmWorker, 600_000);
+    let worker: Proc = warmWorker;
     const warm: number[] = [];
     for (let r = 0; r < REPEATS; r++) warm.push(await applyToReady(pool, v.model));
     const cold: number[] = [];

@@ -12,6 +12,7 @@ import type { ModelPool, ModelPoolSpec } from "../crds/model-pool.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { PooledKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { spawnAria, type Proc } from "../test/controlplane/aria-process.ts";
+import { workerProc, type WorkerProc } from "../test/support/waits.ts";
 import {
   startControlPlane,
   stopControlPlane,
@@ -23,8 +24,6 @@ export const BUILTIN_POOL_MODELS: ModelPoolSpec["models"] = [
   { name: "aria-clip", role: "clip", source: { builtin: "aria-clip" } },
   { name: "aria-aesthetic", role: "aesthetic", source: { builtin: "aria-aesthetic" } },
 ];
-
-export const WORKER_READY_LOG = "loaded and warmed models; worker ready";
 
 const run = promisify(execFile);
 /** What `npm run build` writes. */
@@ -121,12 +120,14 @@ export class LocalCluster {
     );
   }
 
-  worker(namespace: string, pool: string, id: string): Proc {
-    return this.spawn(
+  /** A worker of `pool`; `waitForWorkerReady` (test/support/waits.ts) waits until it is warm. */
+  worker(namespace: string, pool: string, id: string): WorkerProc {
+    const proc = this.spawn(
       "worker/main.ts",
       ["--pool", pool, "--namespace", namespace, "--id", id, "--port", "0", "--bind-address", "127.0.0.1"],
       {},
     );
+    return workerProc(proc, this.kc, { namespace, pool, id });
   }
 
   private spawn(script: string, args: string[], env: Record<string, string>): Proc {

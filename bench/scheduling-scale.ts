@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { ARTWORK, MODEL_POOL } from "../crds/api.ts";
 import type { Artwork } from "../crds/artwork.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
-import { LocalCluster, WORKER_READY_LOG } from "./local-cluster.ts";
+import { waitForWorkerReady } from "../test/support/waits.ts";
+import { LocalCluster } from "./local-cluster.ts";
 import { machineFacts, median, numberFlag, percentile, printTable } from "./report.ts";
 
 const ARTWORKS = numberFlag("artworks", 1000);
@@ -152,7 +153,7 @@ async function run(index: number): Promise<RunFigures> {
   );
   const port = await operator.port();
   const workers = Array.from({ length: WORKERS }, (_, i) => cluster.worker(ns, POOL, `w${i + 1}`));
-  await Promise.all(workers.map((w) => w.waitForLog(WORKER_READY_LOG, 300_000)));
+  await Promise.all(workers.map((w) => waitForWorkerReady(w, 300_000)));
   await waitForReadyWorkers(ns);
 
   const lives = new Map<string, Life>();

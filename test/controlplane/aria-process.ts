@@ -1,16 +1,21 @@
 // Aria's operator and workers as local processes (no kubelet runs locally), with their JSON log
-// lines captured; used by the integration tests and the demo.
+// lines captured for failure messages; used by the integration tests, the demo and the benchmarks.
+// Tests wait on what a kubelet or the operator would see (probes, Leases, status, Events,
+// metrics), never on the text of a log line.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 
 export interface Proc {
   child: ChildProcess;
-  /** Every JSON log line so far. */
-  lines: Array<Record<string, unknown>>;
+  /** The process's log so far, one JSON line each: for failure messages only. */
   output: () => string;
-  /** Resolves with the first log line matching `msg` (and fields), or rejects after `timeoutMs`. */
-  waitForLog: (msg: string | RegExp, timeoutMs?: number) => Promise<Record<string, unknown>>;
-  port: () => Promise<number>;
+  /** False once the process has exited or was killed. */
+  running: () => boolean;
+  /**
+   * The port its HTTP server listens on (started with `--port 0`), taken from the `port` field of
+   * the first log line that carries one. Rejects if the process exits first or after `timeoutMs`.
+   */
+  port: (timeoutMs?: number) => Promise<number>;
   kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
@@ -28,59 +33,61 @@ export function spawnAria(
   });
   const lines: Array<Record<string, unknown>> = [];
   let raw = "";
+  let listening: number | undefined;
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {
     raw += chunk.toString();
     const parts = raw.split("\n");
     raw = parts.pop() ?? "";
     for (const line of parts) {
+      let parsed: Record<string, unknown>;
       try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
+        parsed = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        lines.push({ msg: line });
+        parsed = { msg: line };
       }
+      lines.push(parsed);
+      if (listening === undefined && typeof parsed.port === "number") listening = parsed.port;
     }
     for (const w of waiters.splice(0)) w();
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const match = (line: Record<string, unknown>, msg: string | RegExp) =>
-    typeof line.msg === "string" && (typeof msg === "string" ? line.msg === msg : msg.test(line.msg));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+      for (const w of waiters.splice(0)) w();
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
   const proc: Proc = {
     child,
-    lines,
     output: () => lines.map((l) => JSON.stringify(l)).join("\n"),
-    waitForLog: (msg, timeoutMs = 60_000) =>
+    running,
+    port: (timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const deadline = setTimeout(
           () =>
-            reject(
-              new Error(
-                `no log line "${String(msg)}" within ${timeoutMs} ms:\n${proc.output().slice(-4000)}`,
-              ),
-            ),
+            reject(new Error(`no HTTP port logged within ${timeoutMs} ms:\n${proc.output().slice(-4000)}`)),
           timeoutMs,
         );
         const check = () => {
-          const found = lines.find((l) => match(l, msg));
-          if (found) {
+          if (listening !== undefined) {
             clearTimeout(deadline);
-            resolve(found);
-          } else if (child.exitCode !== null) {
+            resolve(listening);
+          } else if (!running()) {
             clearTimeout(deadline);
             reject(
               new Error(
-                `process exited (${child.exitCode}) before "${String(msg)}":\n${proc.output().slice(-4000)}`,
+                `process exited (${child.exitCode ?? child.signalCode}) before it listened:\n${proc.output().slice(-4000)}`,
               ),
             );
           } else waiters.push(check);
         };
         check();
       }),
-    port: async () => Number((await proc.waitForLog("http server listened")).port),
     kill: async (signal = "SIGTERM") => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (running()) child.kill(signal);
       await exited;
     },
   };

@@ -12,6 +12,7 @@ import type { Artwork } from "../../crds/artwork.ts";
 import { CustomObjectClient } from "../../lib/kube/custom-object-client.ts";
 import { spawnAria, type Proc } from "../controlplane/aria-process.ts";
 import { startControlPlane, stopControlPlane } from "../controlplane/control-plane.ts";
+import { waitForWorkerReady, workerProc, type WorkerProc } from "../support/waits.ts";
 
 const run = promisify(execFile);
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -22,6 +23,8 @@ const exitWhenDone = process.argv.includes("--exit");
 await rm(dir, { recursive: true, force: true });
 await mkdir(images, { recursive: true });
 const cp = await startControlPlane({ dataDir: resolve(dir, "cluster") });
+const kc = new KubeConfig();
+kc.loadFromFile(cp.kubeconfig);
 const procs: Proc[] = [];
 const stop = async () => {
   await Promise.all(procs.map((p) => p.kill("SIGTERM")));
@@ -47,22 +50,23 @@ await kubectl(
   "-f",
   resolve(root, "samples/02-learningstate.yaml"),
 );
-for (const id of ["worker-1", "worker-2"]) {
-  procs.push(
+const workers: WorkerProc[] = ["worker-1", "worker-2"].map((id) =>
+  workerProc(
     spawnAria(
       "worker/main.ts",
       ["--pool", "studio", "--id", id, "--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", images],
       cp.kubeconfig,
       { LOG_LEVEL: "info" },
     ),
-  );
-}
-await Promise.all(procs.slice(1).map((p) => p.waitForLog("loaded and warmed models; worker ready", 300_000)));
+    kc,
+    { namespace: "default", pool: "studio", id },
+  ),
+);
+procs.push(...workers);
+await Promise.all(workers.map((w) => waitForWorkerReady(w, 300_000)));
 const applied = await kubectl("apply", "-f", resolve(root, "samples/"));
 console.log(applied.stdout.trim());
 
-const kc = new KubeConfig();
-kc.loadFromFile(cp.kubeconfig);
 const client = new CustomObjectClient(kc);
 const names = ["sunrise", "nocturne"];
 const bars = new cliProgress.MultiBar(

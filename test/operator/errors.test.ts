@@ -3,24 +3,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
-import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+import { scrapeMetric } from "../support/metrics.ts";
+import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
+import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
-let operator: Proc;
+let operator: OperatorProc;
 
-async function artworkReconciles() {
-  const metrics = await (await fetch(`http://127.0.0.1:${await operator.port()}/metrics`)).text();
-  return [
-    ...metrics.matchAll(/controller_runtime_reconcile_total\{controller="artwork",result="[a-z_]+"\} (\d+)/g),
-  ]
-    .map((m) => Number(m[1]))
-    .reduce((a, b) => a + b, 0);
-}
+const artworkReconciles = () =>
+  scrapeMetric(operator, "controller_runtime_reconcile_total", { controller: "artwork" });
 
 beforeAll(async () => {
   ns = await createNamespace("errors");
   operator = startOperator(ns);
-  await operator.waitForLog("started leading");
+  await waitForLeading(operator);
 });
 afterAll(stopAll);
 
@@ -60,8 +56,7 @@ describe("problems only the operator can see", () => {
     expect(art.status?.conditions?.find((c) => c.type === "Stalled")?.message).toBe(
       'spec.model: "sketcher" is not a generator of ModelPool "late"; it has: aria-painter',
     );
-    const worker = startWorker(ns, "late", "l1");
-    await worker.waitForLog("loaded and warmed models; worker ready", 120_000);
+    await waitForWorkerReady(startWorker(ns, "late", "l1"));
     const done = await eventually(
       () => getArtwork(ns, "waits"),
       (a) => a.status?.phase === "Succeeded",

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
 import { controlPlane, createNamespace, kubeConfig } from "../support/cluster.ts";
-import { startOperator, stopAll, type Proc } from "../support/processes.ts";
+import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
+import { waitForLeading } from "../support/waits.ts";
 
 let ns: string;
-let operator: Proc;
+let operator: OperatorProc;
 
 async function post(body: object, user?: "admin" | "alice" | "bob", path = "/api/feedback") {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
@@ -23,7 +24,7 @@ async function post(body: object, user?: "admin" | "alice" | "bob", path = "/api
 beforeAll(async () => {
   ns = await createNamespace("api");
   operator = startOperator(ns);
-  await operator.waitForLog("started leading");
+  await waitForLeading(operator);
   await createPool(ns, "studio", { replicas: 0 });
   await createArtwork(ns, "sunset", { ...QUICK, poolRef: { name: "studio" } });
   // alice may react to Artworks in this namespace; bob may not.

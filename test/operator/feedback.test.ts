@@ -19,18 +19,18 @@ import {
   QUICK,
 } from "../support/artworks.ts";
 import { controlPlane, createNamespace } from "../support/cluster.ts";
-import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
+import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
-let operator: Proc;
+let operator: OperatorProc;
 const ACTIONS = ["like", "love", "download", "share"] as const;
 
 beforeAll(async () => {
   ns = await createNamespace("feedback");
   operator = startOperator(ns);
   await createPool(ns, "studio", { replicas: 1 });
-  const worker = startWorker(ns, "studio", "w1");
-  await worker.waitForLog("loaded and warmed models; worker ready", 120_000);
+  await waitForWorkerReady(startWorker(ns, "studio", "w1"));
   await Promise.all(
     Array.from({ length: 10 }, (_, i) =>
       createArtwork(ns, `liked-${i}`, { ...QUICK, poolRef: { name: "studio" } }),
@@ -112,7 +112,7 @@ describe("feedback", () => {
       await new Promise((r) => setTimeout(r, 1500));
       await operator.kill("SIGKILL");
       operator = startOperator(ns);
-      await operator.waitForLog("started leading", 30_000);
+      await waitForLeading(operator, 30_000);
     }
     await Promise.all(jobs);
     const ls = await eventually(

@@ -7,6 +7,7 @@ import type { ModelPool } from "../../crds/model-pool.ts";
 import { aria, createPool, eventually } from "../support/artworks.ts";
 import { createNamespace, kubeConfig, kubectl } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll } from "../support/processes.ts";
+import { httpGet, waitForWorkerReady, waitForWorkerReport } from "../support/waits.ts";
 
 let ns: string;
 const apps = () => kubeConfig().makeApiClient(AppsV1Api);
@@ -14,7 +15,7 @@ const readDeployment = () => apps().readNamespacedDeployment({ name: "aria-worke
 
 beforeAll(async () => {
   ns = await createNamespace("pool");
-  startOperator(ns, ["--worker-image", "registry.example/aria:test"]);
+  startOperator(ns, { args: ["--worker-image", "registry.example/aria:test"] });
 });
 afterAll(stopAll);
 
@@ -94,7 +95,7 @@ describe("ModelPool", () => {
 
   it("reports warm workers in status with a selector for the scale subresource", async () => {
     const worker = startWorker(ns, "gallery", "g1");
-    await worker.waitForLog("loaded and warmed models; worker ready", 120_000);
+    await waitForWorkerReady(worker);
     const pool = await eventually(
       () => aria().get<ModelPool>(MODEL_POOL, ns, "gallery"),
       (p) => p.status?.readyReplicas === 1,
@@ -133,7 +134,10 @@ describe("ModelPool", () => {
       ],
     });
     const worker = startWorker(ns, "broken", "b1");
-    await worker.waitForLog("models failed to load; worker stays not ready", 120_000);
+    // What the worker tells the operator once it has given up loading: not ready, and why.
+    const report = await waitForWorkerReport(worker, (r) => r.reason === "ModelLoadFailed");
+    expect(report.ready).toBe(false);
+    expect(report.message).toContain("ghost");
     const pool = await eventually(
       () => aria().get<ModelPool>(MODEL_POOL, ns, "broken"),
       (p) => p.status?.conditions?.some((c) => c.type === "Degraded" && c.status === "True") ?? false,
@@ -142,9 +146,9 @@ describe("ModelPool", () => {
     expect(pool.status?.readyReplicas).toBe(0);
     expect(pool.status?.models?.find((m) => m.name === "ghost")).toMatchObject({ state: "Failed" });
     expect(pool.status?.conditions?.find((c) => c.type === "Degraded")?.message).toContain("ghost");
-    const readyz = await fetch(`http://127.0.0.1:${await worker.port()}/readyz`);
+    const readyz = await httpGet(worker, "/readyz");
     expect(readyz.status).toBe(503);
-    expect(await readyz.text()).toContain("ModelLoadFailed");
+    expect(readyz.body).toContain("ModelLoadFailed");
     expect(worker.child.exitCode).toBeNull();
   });
 });

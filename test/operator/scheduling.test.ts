@@ -5,18 +5,20 @@ import { Watch } from "@kubernetes/client-node";
 import type { Artwork } from "../../crds/artwork.ts";
 import { createArtwork, createPool, eventually, isReady, listArtworks, QUICK } from "../support/artworks.ts";
 import { createNamespace, kubeConfig } from "../support/cluster.ts";
-import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+import { scrapeMetric } from "../support/metrics.ts";
+import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
+import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
-let operator: Proc;
+let operator: OperatorProc;
 
 beforeAll(async () => {
   ns = await createNamespace("sched");
   operator = startOperator(ns);
   await createPool(ns, "studio", { concurrency: 1 });
   const workers = [startWorker(ns, "studio", "w1"), startWorker(ns, "studio", "w2")];
-  await Promise.all(workers.map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
-  await operator.waitForLog("started leading");
+  await Promise.all(workers.map((w) => waitForWorkerReady(w)));
+  await waitForLeading(operator);
 });
 afterAll(stopAll);
 
@@ -79,15 +81,9 @@ describe("scheduling", () => {
     const latencies = names
       .map((n) => (boundAt.get(n) ?? NaN) - (appliedAt.get(n) ?? NaN))
       .sort((a, b) => a - b);
-    const port = await operator.port();
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const reconciles = [
-      ...metrics.matchAll(
-        /controller_runtime_reconcile_total\{controller="artwork",result="[a-z_]+"\} (\d+)/g,
-      ),
-    ]
-      .map((m) => Number(m[1]))
-      .reduce((a, b) => a + b, 0);
+    const reconciles = await scrapeMetric(operator, "controller_runtime_reconcile_total", {
+      controller: "artwork",
+    });
     console.log(
       `apply→bound over 20 Artworks: median ${latencies[10]} ms, worst ${latencies[19]} ms; ` +
         `artwork reconciles per Artwork: ${(reconciles / 20).toFixed(1)}`,

@@ -4,22 +4,30 @@ import type { ArtworkSpec } from "../../crds/artwork.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTWORK } from "../../crds/api.ts";
 import { statusCode } from "../../lib/kube/kube-errors.ts";
-import { aria, createArtwork, createPool, eventually, getArtwork, isReady } from "../support/artworks.ts";
+import {
+  aria,
+  createArtwork,
+  createPool,
+  eventually,
+  getArtwork,
+  isReady,
+  readyReason,
+  watchArtwork,
+} from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
-import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+import { startOperator, startWorker, stopAll, type WorkerProc } from "../support/processes.ts";
+import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
-const workers = new Map<string, Proc>();
+const workers = new Map<string, WorkerProc>();
 
 beforeAll(async () => {
   ns = await createNamespace("loss");
   const operator = startOperator(ns);
   await createPool(ns, "studio");
   for (const id of ["w1", "w2"]) workers.set(id, startWorker(ns, "studio", id));
-  await Promise.all(
-    [...workers.values()].map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)),
-  );
-  await operator.waitForLog("started leading");
+  await Promise.all([...workers.values()].map((w) => waitForWorkerReady(w)));
+  await waitForLeading(operator);
 });
 afterAll(stopAll);
 
@@ -86,7 +94,7 @@ describe("a worker killed mid-run", () => {
     // The workers above were killed; a fresh one takes this Artwork.
     const t1 = startWorker(ns, "studio", "t1");
     workers.set("t1", t1);
-    await t1.waitForLog("loaded and warmed models; worker ready", 120_000);
+    await waitForWorkerReady(t1);
     await createArtwork(ns, "slow", {
       poolRef: { name: "studio" },
       width: 512,
@@ -116,17 +124,21 @@ describe("a worker asked to stop", () => {
     // the idle t1 stops gracefully, which deletes its Lease, so the scheduler no longer binds to it.
     await workers.get("t1")?.kill("SIGTERM");
     for (const id of ["d1", "d2"]) workers.set(id, startWorker(ns, "studio", id, ["--drain-seconds", "1"]));
-    await Promise.all(
-      ["d1", "d2"].map((id) =>
-        workers.get(id)!.waitForLog("loaded and warmed models; worker ready", 120_000),
-      ),
-    );
+    await Promise.all(["d1", "d2"].map((id) => waitForWorkerReady(workers.get(id)!)));
     const running = await startLongArtwork("handed");
-    const first = workers.get(running.status?.worker ?? "")!;
-    await first.kill("SIGTERM");
-    expect(first.lines.some((l) => l.msg === "handed back artwork on shutdown")).toBe(true);
+    const firstId = running.status?.worker ?? "";
+    // Every version from here on: the handed-back one lasts only until the operator binds it again.
+    const watch = await watchArtwork(ns, "handed");
+    await workers.get(firstId)!.kill("SIGTERM");
     const done = await eventually(() => getArtwork(ns, "handed"), isReady, 120_000, 250);
+    watch.stop();
     expect(done.status?.attempt).toBe(2);
-    expect(done.status?.worker).not.toBe(running.status?.worker);
+    expect(done.status?.worker).not.toBe(firstId);
+    // The worker handed it back itself (not lost: that would read WorkerLost), unbound and pending.
+    const handedBack = watch.versions.find((a) => readyReason(a) === "HandedBack");
+    expect(handedBack?.status).toMatchObject({ phase: "Pending", attempt: 1 });
+    expect(handedBack?.status?.worker).toBeUndefined();
+    expect(handedBack?.status?.message).toContain(`worker ${firstId} shut down`);
+    expect(watch.versions.some((a) => readyReason(a) === "WorkerLost")).toBe(false);
   });
 });

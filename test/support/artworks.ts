@@ -1,4 +1,5 @@
 // Small helpers to create Aria objects and wait for what a user would wait for.
+import { CoreV1Api, Watch } from "@kubernetes/client-node";
 import { ARTWORK, MODEL_POOL } from "../../crds/api.ts";
 import type { Artwork, ArtworkSpec } from "../../crds/artwork.ts";
 import type { ModelPool, ModelPoolSpec } from "../../crds/model-pool.ts";
@@ -85,4 +86,81 @@ export async function listArtworks(namespace: string) {
 
 export function isReady(art: Artwork) {
   return art.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/** The Ready condition's reason, the one kstatus tools and `kubectl get` show. */
+export function readyReason(art: Artwork) {
+  return art.status?.conditions?.find((c) => c.type === "Ready")?.reason;
+}
+
+export interface ArtworkEvent {
+  artwork: string;
+  type: string;
+  reason: string;
+  message: string;
+  /** Who recorded it: `aria-operator` or `aria-worker/<id>`. */
+  component: string;
+}
+
+/** The Events about Artworks in the namespace, as `kubectl events --for artwork/NAME` lists them. */
+export async function artworkEvents(namespace: string): Promise<ArtworkEvent[]> {
+  const list = await kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .listNamespacedEvent({ namespace, fieldSelector: "involvedObject.kind=Artwork" });
+  return list.items.map((e) => ({
+    artwork: e.involvedObject.name ?? "",
+    type: e.type ?? "",
+    reason: e.reason ?? "",
+    message: e.message ?? "",
+    component: e.reportingComponent || e.source?.component || "",
+  }));
+}
+
+/**
+ * Per Artwork, the workers that started a render of it (a `Generating` Event each) and that finished
+ * one (`Succeeded`), from the Events the workers record. Waits until every named Artwork has its
+ * `Succeeded` Event, since Events are written after the status that made it Ready.
+ */
+export async function rendersByArtwork(namespace: string, names: readonly string[], timeoutMs = 30_000) {
+  const renders = (events: ArtworkEvent[]) => {
+    const byName = new Map(names.map((n) => [n, { started: [] as string[], succeeded: [] as string[] }]));
+    for (const e of events) {
+      const r = byName.get(e.artwork);
+      const worker = e.component.startsWith("aria-worker/") ? e.component.slice("aria-worker/".length) : "";
+      if (!r || !worker) continue;
+      if (e.reason === "Generating") r.started.push(worker);
+      if (e.reason === "Succeeded") r.succeeded.push(worker);
+    }
+    return byName;
+  };
+  return renders(
+    await eventually(
+      () => artworkEvents(namespace),
+      (events) => [...renders(events).values()].every((r) => r.succeeded.length > 0),
+      timeoutMs,
+      250,
+    ),
+  );
+}
+
+/**
+ * Every version of one Artwork from now on, as `kubectl get artwork NAME -w` shows them, so a test
+ * can assert on a state that lasts only until the next write. Resolves once the watch has begun.
+ */
+export async function watchArtwork(namespace: string, name: string) {
+  const versions: Artwork[] = [];
+  const { group, version, plural } = ARTWORK;
+  const controller = await new Watch(kubeConfig()).watch(
+    `/apis/${group}/${version}/namespaces/${namespace}/${plural}`,
+    { fieldSelector: `metadata.name=${name}` },
+    (_type, obj) => versions.push(obj as Artwork),
+    () => undefined,
+  );
+  await eventually(
+    async () => versions.length,
+    (n) => n > 0,
+    10_000,
+    20,
+  );
+  return { versions, stop: () => controller.abort() };
 }

@@ -4,9 +4,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnAria, type Proc } from "../controlplane/aria-process.ts";
-import { controlPlane } from "./cluster.ts";
+import { controlPlane, kubeConfig } from "./cluster.ts";
+import { operatorProc, workerProc, type OperatorProc, type WorkerProc } from "./waits.ts";
 
-export type { Proc };
+export type { OperatorProc, Proc, WorkerProc };
 
 const running = new Set<Proc>();
 
@@ -17,12 +18,24 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   return proc;
 }
 
-export function startOperator(namespace: string, extra: string[] = [], env: Record<string, string> = {}) {
-  return start(
+let operators = 0;
+
+/**
+ * An operator watching `namespace`, electing on the Lease `aria-operator` there. Each one gets an
+ * identity of its own (as each pod has its name), so a test knows who holds the Lease.
+ */
+export function startOperator(
+  namespace: string,
+  options: { identity?: string; args?: string[]; env?: Record<string, string> } = {},
+): OperatorProc {
+  const identity = options.identity ?? `operator-${++operators}`;
+  const proc = start(
     "operator/main.ts",
     [
       "--namespace",
       namespace,
+      "--identity",
+      identity,
       "--port",
       "0",
       "--bind-address",
@@ -35,14 +48,15 @@ export function startOperator(namespace: string, extra: string[] = [], env: Reco
       "3",
       "--leader-election-retry-period",
       "0.5",
-      ...extra,
+      ...(options.args ?? []),
     ],
-    env,
+    options.env,
   );
+  return operatorProc(proc, kubeConfig(), { identity, namespace });
 }
 
-export function startWorker(namespace: string, pool: string, id: string, extra: string[] = []) {
-  return start("worker/main.ts", [
+export function startWorker(namespace: string, pool: string, id: string, extra: string[] = []): WorkerProc {
+  const proc = start("worker/main.ts", [
     "--pool",
     pool,
     "--namespace",
@@ -61,6 +75,7 @@ export function startWorker(namespace: string, pool: string, id: string, extra: 
     "5",
     ...extra,
   ]);
+  return workerProc(proc, kubeConfig(), { namespace, pool, id });
 }
 
 const dirs = new Map<string, string>();

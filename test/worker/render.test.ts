@@ -15,19 +15,30 @@ import {
   getArtwork,
   isReady,
   listArtworks,
+  rendersByArtwork,
 } from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
-import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
+import { scrapeMetric } from "../support/metrics.ts";
+import { startOperator, startWorker, stopAll, type WorkerProc } from "../support/processes.ts";
+import { waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
-const workers: Proc[] = [];
+const workers: WorkerProc[] = [];
+
+/** Renders the workers have timed to the end (aria_generation_duration_seconds), all together. */
+async function rendersTimed() {
+  const counts = await Promise.all(
+    workers.map((w) => scrapeMetric(w, "aria_generation_duration_seconds_count")),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
 
 beforeAll(async () => {
   ns = await createNamespace("render");
   startOperator(ns);
   await createPool(ns, "studio");
   workers.push(startWorker(ns, "studio", "w1"), startWorker(ns, "studio", "w2"));
-  await Promise.all(workers.map((w) => w.waitForLog("loaded and warmed models; worker ready", 120_000)));
+  await Promise.all(workers.map((w) => waitForWorkerReady(w)));
 });
 afterAll(stopAll);
 
@@ -87,6 +98,7 @@ describe("rendering", () => {
 
   it("renders each Artwork once, even one that finishes before its own status write comes back", async () => {
     const names = Array.from({ length: 12 }, (_, i) => `quick-${i}`);
+    const timedBefore = await rendersTimed();
     await Promise.all(
       names.map((name) =>
         createArtwork(ns, name, {
@@ -99,19 +111,19 @@ describe("rendering", () => {
         }),
       ),
     );
-    await eventually(
+    const done = await eventually(
       () => listArtworks(ns),
       (l) => names.every((n) => l.some((a) => a.metadata.name === n && isReady(a))),
       120_000,
       250,
     );
-    const runs = workers.flatMap((w) => w.lines.filter((l) => l.msg === "finished artwork"));
+    // One render started and one finished per Artwork, by the worker it is bound to.
+    const renders = await rendersByArtwork(ns, names);
     for (const name of names) {
-      expect(
-        runs.filter((l) => l.artwork === `${ns}/${name}`),
-        name,
-      ).toHaveLength(1);
+      const worker = done.find((a) => a.metadata.name === name)?.status?.worker;
+      expect(renders.get(name), name).toEqual({ started: [worker], succeeded: [worker] });
     }
+    expect((await rendersTimed()) - timedBefore).toBe(12);
   });
 
   it("paints the colour the prompt names", async () => {
