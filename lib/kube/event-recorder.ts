@@ -1,6 +1,7 @@
 // Kubernetes Events for transitions, so `kubectl describe` and `kubectl events` tell the story.
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
+import { keyToString } from "./object-key.ts";
 
 export type EventType = "Normal" | "Warning";
 
@@ -45,7 +46,7 @@ export class EventRecorder {
       })
       .catch((err: unknown) =>
         this.log.warn(
-          { err: String(err), reason, object: `${namespace}/${obj.metadata?.name}` },
+          { err: String(err), reason, object: keyToString({ namespace, name: obj.metadata?.name ?? "" }) },
           "event write failed",
         ),
       );

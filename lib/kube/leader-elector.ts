@@ -3,6 +3,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { isConflict, isNotFound } from "./kube-errors.ts";
 import type { Logger } from "../observability/logger.ts";
+import { keyToString } from "./object-key.ts";
 
 export interface LeaderElectorOptions {
   kc: KubeConfig;
@@ -39,7 +40,7 @@ export class LeaderElector {
     this.options = options;
     this.api = options.kc.makeApiClient(CoordinationV1Api);
     this.log = options.logger.child({
-      lease: `${options.namespace}/${options.name}`,
+      lease: keyToString(options),
       identity: options.identity,
     });
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;

@@ -7,7 +7,7 @@ import { isActive, isTerminal } from "../../crds/artwork-conditions.ts";
 import { setCondition, type Condition } from "../../crds/condition.ts";
 import type { ModelLoadState, ModelPool, ModelPoolStatus } from "../../crds/model-pool.ts";
 import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
-import type { ObjectKey } from "../../lib/kube/object-key.ts";
+import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
 import { changedBeyondProgress, poolKeyOf, type OperatorContext } from "../context.ts";
 import { isAlive, isSchedulable, type WorkerView } from "../scheduling/worker-view.ts";
 import { desiredObjects, SPEC_HASH_ANNOTATION, selectorString, workerName } from "./worker-deployment.ts";
@@ -148,7 +148,7 @@ export class ModelPoolController implements Reconciler {
         current ? "Updated" : "Created",
         `applied worker Deployment ${workerName(pool)} (spec ${hash})`,
       );
-      this.ctx.log.info({ modelpool: `${key.namespace}/${key.name}`, hash }, "applied worker objects");
+      this.ctx.log.info({ modelpool: keyToString(key), hash }, "applied worker objects");
     }
     return this.updateStatus(pool, hash);
   }
@@ -170,7 +170,7 @@ export class ModelPoolController implements Reconciler {
       m.poolPreloaded.set({ namespace, pool: name, model: model.name }, model.readyWorkers);
 
     if (JSON.stringify(status) === JSON.stringify(pool.status)) return;
-    const key = `${namespace}/${name}`;
+    const key = objectKey(pool);
     const since = Date.now() - (this.lastStatusWrite.get(key) ?? 0);
     const structural =
       pool.status?.observedGeneration !== status.observedGeneration ||

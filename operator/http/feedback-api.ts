@@ -13,6 +13,7 @@ import { generatorModels, learningStateName, type OperatorContext } from "../con
 import { feedbackLog, isFeedbackAction } from "../learning/feedback-log.ts";
 import { suggest } from "../learning/suggestion.ts";
 import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
+import { objectKey } from "../../lib/kube/object-key.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const REVIEW_CACHE_TTL_MS = 10_000;
@@ -243,7 +244,7 @@ async function writeReaction(
           },
         });
         ctx.log.info(
-          { artwork: `${namespace}/${name}`, action, user },
+          { artwork: objectKey(art), action, user },
           "accepted a reaction through the feedback API",
         );
         return "written" as const;
