@@ -165,7 +165,12 @@ describe("feedback", () => {
     );
     const ls = await aria().get<LearningState>(LEARNING_STATE, ns, "studio");
     expect(ls.status?.events?.delete).toBe(before + 1);
-    expect(ls.status?.folded?.[art.metadata.uid ?? ""]).toBeUndefined();
+    // The LearningState forgets the gone Artwork's UID on its next fold, once the deletion reaches it.
+    await eventually(
+      () => aria().get<LearningState>(LEARNING_STATE, ns, "studio"),
+      (l) => l.status?.folded?.[art.metadata.uid ?? ""] === undefined,
+      10_000,
+    );
     for (const f of files) expect(existsSync(f)).toBe(false);
   });
 
