@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Arm } from "../../crds/learning-state.ts";
+import { seededRandom } from "../test-objects.ts";
 import { chooseModel, decayedArm, decayFactor, foldReward } from "./bandit.ts";
-
-/** A seeded generator, so the statistical assertions are repeatable. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const now = new Date("2026-06-01T00:00:00Z");
 const arms: Arm[] = [
@@ -20,7 +11,7 @@ const arms: Arm[] = [
 
 describe("epsilon-greedy", () => {
   it("explores about ε of the time over many draws", () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const draws = 20_000;
     let explored = 0;
     for (let i = 0; i < draws; i++) {
@@ -39,7 +30,7 @@ describe("epsilon-greedy", () => {
   });
 
   it("picks the arm with the best mean when exploiting", () => {
-    const random = mulberry32(1);
+    const random = seededRandom(1);
     for (let i = 0; i < 200; i++) {
       const c = chooseModel(
         { policy: { epsilon: 0.15 } },
@@ -59,7 +50,7 @@ describe("epsilon-greedy", () => {
   });
 
   it("never explores with ε = 0 and always explores with ε = 1", () => {
-    const random = mulberry32(3);
+    const random = seededRandom(3);
     for (let i = 0; i < 100; i++) {
       expect(
         chooseModel({ policy: { epsilon: 0 } }, arms, ["painter", "sketcher"], "serene", now, random).reason,
@@ -73,7 +64,7 @@ describe("epsilon-greedy", () => {
 
 describe("thompson sampling", () => {
   it("mostly picks the better arm but still tries the other", () => {
-    const random = mulberry32(11);
+    const random = seededRandom(11);
     let painter = 0;
     for (let i = 0; i < 2000; i++) {
       const c = chooseModel(
