@@ -9,7 +9,7 @@ import {
   POOL,
   POOL_MODELS,
   workerView,
-} from "../test-objects.ts";
+} from "../../test/fixtures/operator-objects.ts";
 import { decideArtwork, RELABEL_GRACE_MS } from "./artwork-controller.ts";
 
 const pool = modelPool();

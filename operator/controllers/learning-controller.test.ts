@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Artwork } from "../../crds/artwork.ts";
 import type { LearningState } from "../../crds/learning-state.ts";
-import { artwork, learningState, NOW, reactions } from "../test-objects.ts";
+import { artwork, learningState, NOW, reactions } from "../../test/fixtures/operator-objects.ts";
 import { learningPatch } from "./learning-controller.ts";
 
 const now = new Date(NOW);

@@ -14,7 +14,7 @@ import {
   POOL,
   POOL_MODELS,
   workerView,
-} from "../test-objects.ts";
+} from "../../test/fixtures/operator-objects.ts";
 import { isQueued, poolStatus } from "./model-pool-controller.ts";
 
 /** type → [status, reason, message], as `kubectl describe modelpool` lists them. */
@@ -113,6 +113,24 @@ describe("poolStatus: conditions", () => {
       readyWorkers: 0,
       message: "sha256 mismatch",
     });
+  });
+
+  it("is Degraded, with reason ModelLoadFailed, when a model fails on one worker but is warm on another", () => {
+    const broken = workerView("w1", {
+      ready: false,
+      reason: "ModelLoadFailed",
+      message: "painter: sha256 mismatch",
+      models: [
+        ...modelStates("Failed", ["painter"], "sha256 mismatch"),
+        ...modelStates("Ready", ["sketcher", "clip", "aesthetic"]),
+      ],
+    });
+    const status = poolStatus(modelPool({ replicas: 2 }), [broken, workerView("w2")], [], NOW);
+    expect(conditions(status).Degraded).toEqual([
+      "True",
+      "ModelLoadFailed",
+      "worker w1: painter: sha256 mismatch",
+    ]);
   });
 
   it("is not Degraded by a failure report from a worker that is gone", () => {

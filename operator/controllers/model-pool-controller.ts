@@ -61,6 +61,8 @@ export function poolStatus(
   const scaling = ready.length < desired;
   const failures = models.filter((m) => m.state === "Failed");
   const notReady = alive.filter((w) => !w.report?.ready && w.report?.reason);
+  // A model that fails on one worker degrades the pool even while another worker has it warm.
+  const loadFailed = failures.length > 0 || notReady.some((w) => w.report?.reason === "ModelLoadFailed");
   const readyMsg = `${ready.length}/${desired} workers warm`;
   const conditions: Array<Omit<Condition, "lastTransitionTime">> = [
     {
@@ -77,11 +79,8 @@ export function poolStatus(
     },
     {
       type: "Degraded",
-      status:
-        failures.length > 0 || notReady.some((w) => w.report?.reason === "ModelLoadFailed")
-          ? "True"
-          : "False",
-      reason: failures.length > 0 ? "ModelLoadFailed" : "AsExpected",
+      status: loadFailed ? "True" : "False",
+      reason: loadFailed ? "ModelLoadFailed" : "AsExpected",
       message:
         [
           ...failures.map((m) => `model ${m.name}: ${m.message ?? "failed to load"}`),

@@ -11,7 +11,7 @@ import {
   modelStates,
   NOW,
   workerView,
-} from "../test-objects.ts";
+} from "../../test/fixtures/operator-objects.ts";
 import { chooseModelFor, planBindings, type ModelChoice } from "./pool-scheduler.ts";
 
 /** Where the cache says an Artwork runs, as the scheduler reads it. */

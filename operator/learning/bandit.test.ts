@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Arm } from "../../crds/learning-state.ts";
-import { seededRandom } from "../test-objects.ts";
+import { seededRandom } from "../../test/fixtures/operator-objects.ts";
 import { chooseModel, decayedArm, decayFactor, foldReward } from "./bandit.ts";
 
 const now = new Date("2026-06-01T00:00:00Z");

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ago, artwork, learningState, metaTime, NOW, reactions } from "../test-objects.ts";
+import {
+  ago,
+  artwork,
+  learningState,
+  metaTime,
+  NOW,
+  reactions,
+} from "../../test/fixtures/operator-objects.ts";
 import { deletionStep, FOLD_WAIT_MS } from "./feedback-intake.ts";
 
 /** An Artwork painter rendered, deleted `deletedAgo` ms before NOW, with `actions` in its log. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FEEDBACK_LOG_ANNOTATION } from "../../crds/worker-protocol.ts";
-import { artwork, reactions } from "../test-objects.ts";
+import { artwork, reactions } from "../../test/fixtures/operator-objects.ts";
 import { appendReaction, feedbackLog, reactionCounts } from "./feedback-log.ts";
 
 const when = new Date("2026-06-01T12:00:00.000Z");
@@ -19,6 +19,16 @@ describe("feedbackLog", () => {
       metadata: { annotations: { [FEEDBACK_LOG_ANNOTATION]: '[{"seq":1,"action":"lo' } },
     });
     expect(feedbackLog(art)).toEqual([]);
+  });
+
+  it("keeps only numbered entries from a hand edit that is JSON but not a log", () => {
+    const log = (raw: string) =>
+      feedbackLog(artwork("fox", { metadata: { annotations: { [FEEDBACK_LOG_ANNOTATION]: raw } } }));
+    for (const raw of ['"love"', "{}", "42", "null", "[null]", '[{"action":"love"}]'])
+      expect(log(raw)).toEqual([]);
+    expect(log('[null, {"seq":2,"action":"love","time":"2026-11-30T10:00:00Z"}, 7]')).toEqual([
+      { seq: 2, action: "love", time: "2026-11-30T10:00:00Z" },
+    ]);
   });
 
   it("reads an Artwork without reactions as an empty log", () => {

@@ -8,14 +8,31 @@ export function isFeedbackAction(value: string): value is FeedbackAction {
   return (FEEDBACK_ACTIONS as readonly string[]).includes(value);
 }
 
-/** The reactions taken so far; an unreadable annotation (edited by hand) reads as none. */
+/**
+ * The reactions taken so far. The annotation can be edited by hand: what is not JSON, not a list,
+ * or not a numbered entry reads as nothing, so one bad value cannot stop learning or deletion.
+ */
 export function feedbackLog(art: Artwork): FeedbackLogEntry[] {
+  const raw = art.metadata.annotations?.[FEEDBACK_LOG_ANNOTATION];
+  if (!raw) return [];
+  let parsed: unknown;
   try {
-    const raw = art.metadata.annotations?.[FEEDBACK_LOG_ANNOTATION];
-    return raw ? (JSON.parse(raw) as FeedbackLogEntry[]) : [];
+    parsed = JSON.parse(raw);
   } catch {
     return [];
   }
+  return Array.isArray(parsed) ? parsed.filter(isLogEntry) : [];
+}
+
+function isLogEntry(value: unknown): value is FeedbackLogEntry {
+  const e = value as Partial<FeedbackLogEntry> | null;
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    Number.isSafeInteger(e.seq) &&
+    typeof e.action === "string" &&
+    typeof e.time === "string"
+  );
 }
 
 /** The log with one more reaction, numbered after the last one. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Arm, LearningStateSpec } from "../../crds/learning-state.ts";
-import { ago, GENERATORS, learningState, NOW, seededRandom } from "../test-objects.ts";
+import { ago, GENERATORS, learningState, NOW, seededRandom } from "../../test/fixtures/operator-objects.ts";
 import { foldReactions, type ArtworkReactions } from "./feedback-fold.ts";
 import { learnedParameters, suggest } from "./suggestion.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { artwork, metaTime, modelStates, NOW, workerView } from "../test-objects.ts";
+import { artwork, metaTime, modelStates, NOW, workerView } from "../../test/fixtures/operator-objects.ts";
 import { chooseWorker, queueOrder } from "./placement.ts";
 
 const worker = (id: string, capacity: number, models = ["painter"], ready = true) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createScheduler } from "./create-scheduler.ts";
 import { alphasCumprod, resolveConfig, roundHalfEven } from "./noise-schedule.ts";
 import { EULER_DEFAULTS } from "./euler-scheduler.ts";
-import { SD15 } from "./scheduler-fixtures.ts";
+import { SD15 } from "../../test/fixtures/scheduler-fixtures.ts";
 
 describe("createScheduler", () => {
   it("builds each sampler named in spec.scheduler", () => {

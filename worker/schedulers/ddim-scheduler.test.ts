@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
 import { DdimScheduler } from "./ddim-scheduler.ts";
-import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
+import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "../../test/fixtures/scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 DDIMScheduler, eta 0)
 // with Stable Diffusion 1.5's scheduler_config.json.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EulerAncestralScheduler } from "./euler-ancestral-scheduler.ts";
-import { expectClose, fixedNoise, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
+import { expectClose, fixedNoise, MODEL_OUT, SAMPLE, SD15 } from "../../test/fixtures/scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1
 // EulerAncestralDiscreteScheduler), SD 1.5 config, 20 steps, linspace spacing, fixed noise.

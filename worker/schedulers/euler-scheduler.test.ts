@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../random/rng.ts";
 import { EulerScheduler } from "./euler-scheduler.ts";
-import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "./scheduler-fixtures.ts";
+import { expectClose, MODEL_OUT, SAMPLE, SD15 } from "../../test/fixtures/scheduler-fixtures.ts";
 
 // Reference values: reference-values.py beside this file, a numpy float32 transcription of
 // diffusers 0.42.1 EulerDiscreteScheduler (torch was not installable where these were computed).

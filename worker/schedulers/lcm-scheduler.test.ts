@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LcmScheduler } from "./lcm-scheduler.ts";
-import { expectClose, fixedNoise, MODEL_OUT, SAMPLE } from "./scheduler-fixtures.ts";
+import { expectClose, fixedNoise, MODEL_OUT, SAMPLE } from "../../test/fixtures/scheduler-fixtures.ts";
 
 // Reference values: reference-values.py (numpy transcription of diffusers 0.42.1 LCMScheduler),
 // LCMScheduler defaults (scaled_linear 0.00085–0.012, original_inference_steps 50), fixed noise.
