@@ -90,8 +90,9 @@ describe("poolStatus: conditions", () => {
     expect(conditions(status).Ready).toEqual(["False", "WorkersWarming", "0/1 workers warm"]);
   });
 
-  it("is Degraded with the load error when a model fails on every worker", () => {
-    const broken = workerView("w1", {
+  /** w1, whose painter failed its sha256 check while its other models loaded. */
+  const brokenWorker = () =>
+    workerView("w1", {
       ready: false,
       reason: "ModelLoadFailed",
       message: "painter: sha256 mismatch",
@@ -100,7 +101,9 @@ describe("poolStatus: conditions", () => {
         ...modelStates("Ready", ["sketcher", "clip", "aesthetic"]),
       ],
     });
-    const status = poolStatus(modelPool({ replicas: 1 }), [broken], [], NOW);
+
+  it("is Degraded with the load error when a model fails on every worker", () => {
+    const status = poolStatus(modelPool({ replicas: 1 }), [brokenWorker()], [], NOW);
     expect(conditions(status).Degraded).toEqual([
       "True",
       "ModelLoadFailed",
@@ -116,16 +119,7 @@ describe("poolStatus: conditions", () => {
   });
 
   it("is Degraded, with reason ModelLoadFailed, when a model fails on one worker but is warm on another", () => {
-    const broken = workerView("w1", {
-      ready: false,
-      reason: "ModelLoadFailed",
-      message: "painter: sha256 mismatch",
-      models: [
-        ...modelStates("Failed", ["painter"], "sha256 mismatch"),
-        ...modelStates("Ready", ["sketcher", "clip", "aesthetic"]),
-      ],
-    });
-    const status = poolStatus(modelPool({ replicas: 2 }), [broken, workerView("w2")], [], NOW);
+    const status = poolStatus(modelPool({ replicas: 2 }), [brokenWorker(), workerView("w2")], [], NOW);
     expect(conditions(status).Degraded).toEqual([
       "True",
       "ModelLoadFailed",

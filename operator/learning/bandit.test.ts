@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Arm } from "../../crds/learning-state.ts";
+import type { Arm, LearningStateSpec } from "../../crds/learning-state.ts";
 import { seededRandom } from "../../test/fixtures/operator-objects.ts";
 import { chooseModel, decayedArm, decayFactor, foldReward } from "./bandit.ts";
 
@@ -9,20 +9,17 @@ const arms: Arm[] = [
   { model: "sketcher", mood: "serene", pulls: 10, rewardSum: 2, mean: 0.2, updated: now.toISOString() },
 ];
 
+/** A choice between the two arms for the serene mood. */
+const chooseSerene = (spec: LearningStateSpec, random: () => number) =>
+  chooseModel(spec, arms, ["painter", "sketcher"], "serene", now, random);
+
 describe("epsilon-greedy", () => {
   it("explores about ε of the time over many draws", () => {
     const random = seededRandom(7);
     const draws = 20_000;
     let explored = 0;
     for (let i = 0; i < draws; i++) {
-      const c = chooseModel(
-        { policy: { epsilon: 0.15 } },
-        arms,
-        ["painter", "sketcher"],
-        "serene",
-        now,
-        random,
-      );
+      const c = chooseSerene({ policy: { epsilon: 0.15 } }, random);
       if (c.reason === "explore") explored++;
     }
     expect(explored / draws).toBeGreaterThan(0.14);
@@ -32,14 +29,7 @@ describe("epsilon-greedy", () => {
   it("picks the arm with the best mean when exploiting", () => {
     const random = seededRandom(1);
     for (let i = 0; i < 200; i++) {
-      const c = chooseModel(
-        { policy: { epsilon: 0.15 } },
-        arms,
-        ["painter", "sketcher"],
-        "serene",
-        now,
-        random,
-      );
+      const c = chooseSerene({ policy: { epsilon: 0.15 } }, random);
       if (c.reason === "exploit") expect(c.model).toBe("painter");
     }
   });
@@ -52,12 +42,8 @@ describe("epsilon-greedy", () => {
   it("never explores with ε = 0 and always explores with ε = 1", () => {
     const random = seededRandom(3);
     for (let i = 0; i < 100; i++) {
-      expect(
-        chooseModel({ policy: { epsilon: 0 } }, arms, ["painter", "sketcher"], "serene", now, random).reason,
-      ).toBe("exploit");
-      expect(
-        chooseModel({ policy: { epsilon: 1 } }, arms, ["painter", "sketcher"], "serene", now, random).reason,
-      ).toBe("explore");
+      expect(chooseSerene({ policy: { epsilon: 0 } }, random).reason).toBe("exploit");
+      expect(chooseSerene({ policy: { epsilon: 1 } }, random).reason).toBe("explore");
     }
   });
 });
@@ -67,14 +53,7 @@ describe("thompson sampling", () => {
     const random = seededRandom(11);
     let painter = 0;
     for (let i = 0; i < 2000; i++) {
-      const c = chooseModel(
-        { policy: { algorithm: "thompson" } },
-        arms,
-        ["painter", "sketcher"],
-        "serene",
-        now,
-        random,
-      );
+      const c = chooseSerene({ policy: { algorithm: "thompson" } }, random);
       if (c.model === "painter") painter++;
     }
     expect(painter / 2000).toBeGreaterThan(0.9);

@@ -20,6 +20,11 @@ function start(script: string, args: string[], env: Record<string, string> = {})
 
 let operators = 0;
 
+/** Both processes: a free loopback port, and the namespace's shared image directory. */
+function localProcessArgs(namespace: string) {
+  return ["--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", storageDir(namespace)];
+}
+
 /**
  * An operator watching `namespace`, electing on the Lease `aria-operator` there. Each one gets an
  * identity of its own (as each pod has its name), so a test knows who holds the Lease.
@@ -36,12 +41,7 @@ export function startOperator(
       namespace,
       "--identity",
       identity,
-      "--port",
-      "0",
-      "--bind-address",
-      "127.0.0.1",
-      "--storage-dir",
-      storageDir(namespace),
+      ...localProcessArgs(namespace),
       "--leader-election-lease-duration",
       "4",
       "--leader-election-renew-deadline",
@@ -63,12 +63,7 @@ export function startWorker(namespace: string, pool: string, id: string, extra: 
     namespace,
     "--id",
     id,
-    "--port",
-    "0",
-    "--bind-address",
-    "127.0.0.1",
-    "--storage-dir",
-    storageDir(namespace),
+    ...localProcessArgs(namespace),
     "--lease-seconds",
     "3",
     "--drain-seconds",
