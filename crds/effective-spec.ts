@@ -63,28 +63,28 @@ export function effectiveSpec(
   model?: ModelDefaults,
 ): EffectiveSpec | RenderSpec {
   const D = ARTWORK_DEFAULTS;
-  const steps = spec.steps ?? learned.steps ?? model?.steps;
-  const guidanceScale = spec.guidanceScale ?? learned.guidanceScale ?? model?.guidanceScale;
-  const scheduler = spec.scheduler ?? model?.scheduler;
-  const width = spec.width ?? model?.width;
-  const height = spec.height ?? model?.height;
-  return {
+  // Plain assignments rather than conditional spreads: this runs on every reconcile of every Artwork.
+  const out: EffectiveSpec & Partial<RenderSpec> = {
     ...spec,
     mood: spec.mood ?? D.mood,
     variations: spec.variations ?? D.variations,
-    curation: {
-      weights: spec.curation?.weights ?? D.weights,
-      ...(spec.curation?.minScore !== undefined ? { minScore: spec.curation.minScore } : {}),
-    },
+    curation: { weights: spec.curation?.weights ?? D.weights },
     output: { formats: spec.output?.formats ?? D.formats, upscale: spec.output?.upscale ?? D.upscale },
     priority: spec.priority ?? D.priority,
     timeoutSeconds: spec.timeoutSeconds ?? D.timeoutSeconds,
     maxAttempts: spec.maxAttempts ?? D.maxAttempts,
     retainPolicy: spec.retainPolicy ?? D.retainPolicy,
-    ...(steps !== undefined ? { steps } : {}),
-    ...(guidanceScale !== undefined ? { guidanceScale } : {}),
-    ...(scheduler !== undefined ? { scheduler } : {}),
-    ...(width !== undefined ? { width } : {}),
-    ...(height !== undefined ? { height } : {}),
   };
+  if (spec.curation?.minScore !== undefined) out.curation.minScore = spec.curation.minScore;
+  const steps = spec.steps ?? learned.steps ?? model?.steps;
+  if (steps !== undefined) out.steps = steps;
+  const guidanceScale = spec.guidanceScale ?? learned.guidanceScale ?? model?.guidanceScale;
+  if (guidanceScale !== undefined) out.guidanceScale = guidanceScale;
+  const scheduler = spec.scheduler ?? model?.scheduler;
+  if (scheduler !== undefined) out.scheduler = scheduler;
+  const width = spec.width ?? model?.width;
+  if (width !== undefined) out.width = width;
+  const height = spec.height ?? model?.height;
+  if (height !== undefined) out.height = height;
+  return out;
 }

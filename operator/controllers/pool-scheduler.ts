@@ -20,7 +20,7 @@ import {
 } from "../context.ts";
 import { learnedParameters, suggest, type Suggestion } from "../learning/suggestion.ts";
 import { writeBindingMetadata } from "../scheduling/artwork-binding.ts";
-import { chooseWorker, queueOrder } from "../scheduling/placement.ts";
+import { chooseWorker, hasRoom, queueOrder } from "../scheduling/placement.ts";
 import type { WorkerView } from "../scheduling/worker-view.ts";
 
 /** Waiting marks written at once; enough to hide round trips, few enough not to flood the apiserver. */
@@ -62,6 +62,12 @@ export function planBindings(
   for (const art of pending) {
     // The artwork controller reports a model the pool lacks; nothing to place.
     if (art.spec.model && !generators.includes(art.spec.model)) continue;
+    // Once every worker is full the rest of the queue waits: a burst of thousands costs a pass
+    // no model choice per waiting Artwork.
+    if (!workers.some((w) => hasRoom(w, inFlight, now))) {
+      waiting.push(art);
+      continue;
+    }
     const choice = choose(art);
     const worker = chooseWorker(workers, inFlight, choice.model, now);
     if (!worker) {

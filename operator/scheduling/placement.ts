@@ -13,6 +13,11 @@ export function queueOrder(a: Artwork, b: Artwork) {
   return (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "");
 }
 
+/** Whether the worker takes another Artwork now: schedulable, with fewer in flight than its capacity. */
+export function hasRoom(worker: WorkerView, inFlight: ReadonlyMap<string, number>, now = Date.now()) {
+  return isSchedulable(worker, now) && (inFlight.get(worker.id) ?? 0) < (worker.report?.capacity ?? 1);
+}
+
 /**
  * The schedulable worker with free capacity that has `model` warm and the fewest Artworks in
  * flight; undefined when every such worker is full.
@@ -26,9 +31,8 @@ export function chooseWorker(
   let best: WorkerView | undefined;
   let bestLoad = Infinity;
   for (const w of workers) {
-    if (!isSchedulable(w, now) || !hasModelWarm(w, model)) continue;
+    if (!hasRoom(w, inFlight, now) || !hasModelWarm(w, model)) continue;
     const load = inFlight.get(w.id) ?? 0;
-    if (load >= (w.report?.capacity ?? 1)) continue;
     if (load < bestLoad || (load === bestLoad && best && w.id < best.id)) {
       best = w;
       bestLoad = load;

@@ -19,10 +19,11 @@ import {
 } from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
 import { scrapeMetric } from "../support/metrics.ts";
-import { startOperator, startWorker, stopAll, type WorkerProc } from "../support/processes.ts";
+import { startOperator, startWorker, stopAll, type Proc, type WorkerProc } from "../support/processes.ts";
 import { waitForWorkerReady } from "../support/waits.ts";
 
 let ns: string;
+let operator: Proc;
 const workers: WorkerProc[] = [];
 
 /** Renders the workers have timed to the end (aria_generation_duration_seconds), all together. */
@@ -35,7 +36,7 @@ async function rendersTimed() {
 
 beforeAll(async () => {
   ns = await createNamespace("render");
-  startOperator(ns);
+  operator = startOperator(ns);
   await createPool(ns, "studio");
   workers.push(startWorker(ns, "studio", "w1"), startWorker(ns, "studio", "w2"));
   await Promise.all(workers.map((w) => waitForWorkerReady(w)));
@@ -94,6 +95,12 @@ describe("rendering", () => {
       for (const image of selected?.images ?? []) expect(await sha256File(image.uri)).toBe(image.sha256);
     }
     expect(new Set(done.map((a) => a.status?.worker)).size).toBe(2);
+    // The operator counts each finished Artwork once, by how it ended.
+    await eventually(
+      () => scrapeMetric(operator, "aria_generation_requests_total", { status: "succeeded" }),
+      (n) => n === 6,
+      10_000,
+    );
   });
 
   it("renders each Artwork once, even one that finishes before its own status write comes back", async () => {
