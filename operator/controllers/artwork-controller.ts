@@ -204,11 +204,16 @@ export class ArtworkController implements Reconciler {
     this.ctx.log.warn({ artwork: objectKey(art), reason: change.reason }, change.message);
   }
 
-  /** Ends the attempt: the worker's fenced writes for it are rejected from now on. */
+  /**
+   * Ends the attempt as well as the Artwork: without status.worker the worker's fenced writes for
+   * it are rejected (no progress or late result can undo the failure), and its watch sees the
+   * Artwork is no longer its own, so it stops rendering and frees the slot.
+   */
   private async fail(art: Artwork, reason: string, message: string) {
     await this.writeStatus(art, {
       phase: "Failed",
       message,
+      worker: null as unknown as undefined,
       completionTime: rfc3339(new Date()),
       progress: null as unknown as undefined,
       observedGeneration: art.metadata.generation,

@@ -115,6 +115,24 @@ describe("a worker killed mid-run", () => {
       reason: "Timeout",
       message: "did not finish within spec.timeoutSeconds (2s)",
     });
+    // The timeout ended the attempt: the worker's progress writes (every 0.5 s while it rendered)
+    // are fenced out, and it stops rendering, so its only slot takes the next Artwork at once.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const later = await getArtwork(ns, "slow");
+    expect(later.status?.phase).toBe("Failed");
+    expect(readyReason(later)).toBe("Timeout");
+    expect(later.status?.progress).toBeUndefined();
+    expect(later.status?.worker).toBeUndefined();
+    await createArtwork(ns, "after-slow", {
+      poolRef: { name: "studio" },
+      width: 64,
+      height: 64,
+      steps: 2,
+      variations: 1,
+    });
+    const next = await eventually(() => getArtwork(ns, "after-slow"), isReady, 30_000, 250);
+    expect(next.status?.worker).toBe("t1");
+    expect((await getArtwork(ns, "slow")).status?.phase).toBe("Failed");
   });
 });
 
