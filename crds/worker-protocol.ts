@@ -1,5 +1,7 @@
 // The contract between the operator and worker processes (see docs/worker-protocol.md).
+import { FEEDBACK_ACTIONS } from "./learning-state.ts";
 import type { ModelLoadState, ModelRole } from "./model-pool.ts";
+import { Type, type Static } from "./schema.ts";
 
 /** Label on Artworks naming the worker an attempt is bound to; workers watch with this selector. */
 export const WORKER_LABEL = "aria.dev/worker";
@@ -48,9 +50,16 @@ export interface WorkerReport {
   draining?: boolean;
 }
 
-export interface FeedbackLogEntry {
-  seq: number;
-  action: string;
-  time: string;
-  source?: string;
-}
+/** One reaction in FEEDBACK_LOG_ANNOTATION; the annotation is user-writable, so it is checked against this. */
+export const FeedbackLogEntry = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    // Literals rather than StringEnum: this schema is checked with TypeBox's Value, not by the API server.
+    action: Type.Union(FEEDBACK_ACTIONS.map((a) => Type.Literal(a))),
+    time: Type.String({ maxLength: 64 }),
+    source: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type FeedbackLogEntry = Static<typeof FeedbackLogEntry>;
+export const FeedbackLog = Type.Array(FeedbackLogEntry);

@@ -157,7 +157,7 @@ export class ArtworkController implements Reconciler {
     if (!art) return;
     if (art.metadata.deletionTimestamp) return this.finalize(art);
     if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] !== undefined) return this.feedback.take(art);
-    await this.feedback.syncCounts(art);
+    await this.feedback.sync(art);
     if (isTerminal(art.status?.phase)) return;
 
     const pool = this.ctx.caches.pools.get(key.namespace, art.spec.poolRef.name);

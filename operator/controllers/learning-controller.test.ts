@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Artwork } from "../../crds/artwork.ts";
-import type { LearningState } from "../../crds/learning-state.ts";
+import type { FeedbackAction, LearningState } from "../../crds/learning-state.ts";
 import { artwork, learningState, NOW, reactions } from "../../test/fixtures/operator-objects.ts";
 import { learningPatch } from "./learning-controller.ts";
 
 const now = new Date(NOW);
 
 /** An Artwork painter rendered for a serene mood at 30 steps, with `actions` in its feedback log. */
-const rendered = (name: string, ...actions: string[]) =>
+const rendered = (name: string, ...actions: FeedbackAction[]) =>
   artwork(name, {
     spec: { mood: "serene" },
     metadata: { annotations: reactions(...actions) },

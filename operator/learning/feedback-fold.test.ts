@@ -33,7 +33,10 @@ describe("foldReactions", () => {
 
   it("folds only reactions newer than the last folded one", () => {
     const first = foldReactions({}, {}, [art], now);
-    const more = { ...art, log: [...art.log, { seq: 3, action: "delete", time: now.toISOString() }] };
+    const more = {
+      ...art,
+      log: [...art.log, { seq: 3, action: "delete" as const, time: now.toISOString() }],
+    };
     const second = foldReactions({ rewards: { delete: -5 } }, first.status, [more], now);
     expect(second.folded).toBe(1);
     expect(second.status.arms?.[0]?.rewardSum).toBe(-2);

@@ -9,7 +9,6 @@ import {
 import { rfc3339 } from "../../crds/timestamp.ts";
 import type { FeedbackLogEntry } from "../../crds/worker-protocol.ts";
 import { foldReward } from "./bandit.ts";
-import { isFeedbackAction } from "./feedback-log.ts";
 import { foldPromptPattern } from "./prompt-patterns.ts";
 
 export interface ArtworkReactions {
@@ -44,7 +43,7 @@ export function foldReactions(
   for (const art of artworks) {
     const done = next.folded[art.uid] ?? 0;
     for (const entry of [...art.log].sort((a, b) => a.seq - b.seq)) {
-      if (entry.seq <= done || !isFeedbackAction(entry.action)) continue;
+      if (entry.seq <= done) continue;
       const reward = rewardFor(spec, entry.action);
       next.arms = foldReward(next.arms, art.model, art.mood, reward, now, halfLife);
       next.parameters = foldParameters(next.parameters, art, reward);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { FeedbackAction } from "../../crds/learning-state.ts";
 import {
   ago,
   artwork,
@@ -10,7 +11,7 @@ import {
 import { deletionStep, FOLD_WAIT_MS } from "./feedback-intake.ts";
 
 /** An Artwork painter rendered, deleted `deletedAgo` ms before NOW, with `actions` in its log. */
-const deleted = (deletedAgo: number, ...actions: string[]) =>
+const deleted = (deletedAgo: number, ...actions: FeedbackAction[]) =>
   artwork("fox", {
     metadata: { deletionTimestamp: metaTime(ago(deletedAgo)), annotations: reactions(...actions) },
     status: { phase: "Succeeded", model: "painter" },

@@ -3,6 +3,7 @@
 // folded into learning before the Artwork and its log are gone.
 import { ARTWORK } from "../../crds/api.ts";
 import type { Artwork } from "../../crds/artwork.ts";
+import { findCondition, setCondition } from "../../crds/condition.ts";
 import { FEEDBACK_ACTIONS, type LearningState } from "../../crds/learning-state.ts";
 import {
   FEEDBACK_ANNOTATION,
@@ -11,7 +12,16 @@ import {
 } from "../../crds/worker-protocol.ts";
 import { objectKey } from "../../lib/kube/object-key.ts";
 import { learningStateKeyOf, type OperatorContext } from "../context.ts";
-import { appendReaction, feedbackLog, isFeedbackAction, reactionCounts } from "./feedback-log.ts";
+import {
+  appendReaction,
+  feedbackLog,
+  isFeedbackAction,
+  reactionCounts,
+  readFeedbackLog,
+} from "./feedback-log.ts";
+
+/** The Artwork condition that says whether its feedback log can be read. */
+export const FEEDBACK_LOG_CONDITION = "FeedbackLogValid";
 
 /** How long deletion waits for the delete reaction to be folded before going ahead without it. */
 export const FOLD_WAIT_MS = 60_000;
@@ -30,6 +40,10 @@ export function deletionStep(art: Artwork, learning: LearningState | undefined, 
   const waited = now - Date.parse(String(art.metadata.deletionTimestamp));
   const folded = !learning || (learning.status?.folded?.[art.metadata.uid ?? ""] ?? 0) >= log.at(-1)!.seq;
   return folded || waited >= FOLD_WAIT_MS ? "proceed" : "wait";
+}
+
+function unreadable(problem: string) {
+  return `${problem}; its reactions are not counted until it is fixed`;
 }
 
 export class FeedbackIntake {
@@ -62,9 +76,19 @@ export class FeedbackIntake {
     }
   }
 
-  /** status.feedback mirrors the log, so `kubectl get -o yaml` shows the reactions an Artwork got. */
-  async syncCounts(art: Artwork) {
-    const log = feedbackLog(art);
+  /**
+   * status.feedback mirrors the log, so `kubectl get -o yaml` shows the reactions an Artwork got;
+   * a log edited into something unreadable is reported on the Artwork (a condition and an Event)
+   * and skipped, so it stops neither learning from the others nor this Artwork's deletion.
+   */
+  async sync(art: Artwork) {
+    const { entries: log, problem } = readFeedbackLog(art);
+    const reported = findCondition(art.status?.conditions, FEEDBACK_LOG_CONDITION);
+    if (problem && (reported?.status !== "False" || reported.message !== unreadable(problem))) {
+      await this.reportLog(art, problem);
+      return;
+    }
+    if (!problem && reported?.status === "False") await this.reportLog(art, undefined);
     if (log.length === 0) return;
     const counts = reactionCounts(log);
     const current = art.status?.feedback;
@@ -75,6 +99,21 @@ export class FeedbackIntake {
     await this.ctx.client.patchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", {
       feedback: counts,
     });
+  }
+
+  private async reportLog(art: Artwork, problem: string | undefined) {
+    const conditions = setCondition(art.status?.conditions, {
+      type: FEEDBACK_LOG_CONDITION,
+      status: problem ? "False" : "True",
+      reason: problem ? "InvalidFeedbackLog" : "Valid",
+      message: problem ? unreadable(problem) : "the log is readable",
+      ...(art.metadata.generation !== undefined ? { observedGeneration: art.metadata.generation } : {}),
+    });
+    await this.ctx.client.patchStatusOf(ARTWORK, art, { conditions });
+    if (problem) {
+      this.ctx.events.record(art, "Warning", "InvalidFeedbackLog", problem);
+      this.ctx.log.warn({ artwork: objectKey(art) }, `skipped an unreadable feedback log: ${problem}`);
+    }
   }
 
   /** The deletion of a rendered Artwork, recorded as a "delete" reaction. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { FeedbackAction } from "../../crds/learning-state.ts";
 import type { Arm, LearningStateSpec } from "../../crds/learning-state.ts";
 import { ago, GENERATORS, learningState, NOW, seededRandom } from "../../test/fixtures/operator-objects.ts";
 import { foldReactions, type ArtworkReactions } from "./feedback-fold.ts";
@@ -17,7 +18,7 @@ const parameters = [
 const learned = (spec: LearningStateSpec) => learningState({ arms, parameters }, spec);
 
 /** A painter render of a serene prompt at 30 steps, guidance 7, with `actions` as its reactions. */
-function reactedTo(...actions: string[]): ArtworkReactions {
+function reactedTo(...actions: FeedbackAction[]): ArtworkReactions {
   const log = actions.map((action, i) => ({ seq: i + 1, action, time: ago(0) }));
   return {
     uid: "u1",
@@ -53,7 +54,7 @@ describe("learnedParameters", () => {
   });
 
   it("suggests a render's settings once reactions worth 3 rewards back them, not before", () => {
-    const fold = (...actions: string[]) =>
+    const fold = (...actions: FeedbackAction[]) =>
       learningState(foldReactions({}, {}, [reactedTo(...actions)], now).status);
     // love = 2, like = 1 with the default rewards; a delete never counts as evidence.
     expect(learnedParameters(fold("love"), "painter", "serene")).toEqual({});

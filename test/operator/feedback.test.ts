@@ -5,10 +5,11 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTWORK, LEARNING_STATE } from "../../crds/api.ts";
 import type { LearningState } from "../../crds/learning-state.ts";
-import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { FEEDBACK_ANNOTATION, FEEDBACK_LOG_ANNOTATION } from "../../crds/worker-protocol.ts";
 import { isConflict } from "../../lib/kube/kube-errors.ts";
 import {
   aria,
+  artworkEvents,
   createArtwork,
   createPool,
   deleteArtwork,
@@ -189,5 +190,48 @@ describe("feedback", () => {
       30_000,
     );
     expect(existsSync(file)).toBe(true);
+  });
+
+  it("reports a feedback log edited into something unreadable on that Artwork alone, and still deletes it", async () => {
+    await createArtwork(ns, "scrawled", { ...QUICK, poolRef: { name: "studio" } });
+    await eventually(() => getArtwork(ns, "scrawled"), isReady, 60_000);
+    await aria().patchMetadata(ARTWORK, ns, "scrawled", { annotations: { [FEEDBACK_LOG_ANNOTATION]: "{}" } });
+    const marked = await eventually(
+      () => getArtwork(ns, "scrawled"),
+      (a) =>
+        a.status?.conditions?.some((c) => c.type === "FeedbackLogValid" && c.status === "False") ?? false,
+      20_000,
+    );
+    expect(marked.status?.conditions?.find((c) => c.type === "FeedbackLogValid")).toMatchObject({
+      reason: "InvalidFeedbackLog",
+      message: expect.stringContaining(`${FEEDBACK_LOG_ANNOTATION}: the log`),
+    });
+    await eventually(
+      () => artworkEvents(ns),
+      (events) => events.some((e) => e.artwork === "scrawled" && e.reason === "InvalidFeedbackLog"),
+      10_000,
+    );
+    // The other Artworks of the LearningState go on being learned from.
+    // (The LearningState is made with the pool's first reaction, which may be this one.)
+    const likes = () =>
+      aria()
+        .get<LearningState>(LEARNING_STATE, ns, "studio")
+        .then(
+          (ls) => ls.status?.events?.like ?? 0,
+          () => 0,
+        );
+    const before = await likes();
+    await annotate("liked-8", "like");
+    await eventually(likes, (n) => n === before + 1, 30_000);
+    await deleteArtwork(ns, "scrawled");
+    await eventually(
+      () =>
+        getArtwork(ns, "scrawled").then(
+          () => false,
+          () => true,
+        ),
+      (gone) => gone,
+      30_000,
+    );
   });
 });
