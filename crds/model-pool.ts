@@ -17,6 +17,17 @@ export type ModelRole = (typeof MODEL_ROLES)[number];
 export const ACCELERATORS = ["cpu", "cuda"] as const;
 export type Accelerator = (typeof ACCELERATORS)[number];
 
+/**
+ * The worker Deployment, Service and PodDisruptionBudget of pool P are named WORKER_NAME_PREFIX + P.
+ * A Service name is a DNS-1035 label (at most 63 characters), which bounds the pool's name; the
+ * same bound keeps the pool's label values (at most 63) valid.
+ */
+export const WORKER_NAME_PREFIX = "aria-worker-";
+export const MAX_POOL_NAME_LENGTH = 63 - WORKER_NAME_PREFIX.length;
+/** A model with a pvc source is mounted from a volume named MODEL_VOLUME_PREFIX + its name (a DNS-1123 label). */
+export const MODEL_VOLUME_PREFIX = "model-";
+export const MAX_PVC_MODEL_NAME_LENGTH = 63 - MODEL_VOLUME_PREFIX.length;
+
 export const MODEL_LOAD_STATES = ["Pending", "Loading", "Warming", "Ready", "Failed"] as const;
 export type ModelLoadState = (typeof MODEL_LOAD_STATES)[number];
 
@@ -40,7 +51,23 @@ export const ModelSource = Type.Object(
       Type.Object({
         claimName: Dns1123Subdomain({ description: "PersistentVolumeClaim in the pool's namespace." }),
         subPath: Type.Optional(
-          Type.String({ maxLength: 1024, description: "Folder of the model inside the volume." }),
+          Type.String({
+            maxLength: 1024,
+            description: "Folder of the model inside the volume: a relative path without '..' segments.",
+            // Kubernetes accepts only these in a volume mount, and says so only when it creates a pod.
+            ...cel(
+              {
+                rule: "!self.startsWith('/')",
+                message:
+                  "spec.models[].source.pvc.subPath must be a relative path inside the volume; it must not start with '/'",
+              },
+              {
+                rule: "!self.matches('(^|/)[.][.](/|$)')",
+                message:
+                  "spec.models[].source.pvc.subPath must not contain a '..' segment; it must stay inside the volume",
+              },
+            ),
+          }),
         ),
       }),
     ),
@@ -68,11 +95,20 @@ export const ModelSource = Type.Object(
 );
 export type ModelSource = Static<typeof ModelSource>;
 
-export const PoolModel = Type.Object({
-  name: Dns1123Label({ description: "Name Artworks use in spec.model." }),
-  role: StringEnum(MODEL_ROLES, { description: "generator, clip or aesthetic." }),
-  source: ModelSource,
-});
+export const PoolModel = Type.Object(
+  {
+    name: Dns1123Label({ description: "Name Artworks use in spec.model." }),
+    role: StringEnum(MODEL_ROLES, { description: "generator, clip or aesthetic." }),
+    source: ModelSource,
+  },
+  {
+    ...cel({
+      rule: `!has(self.source.pvc) || self.name.size() <= ${MAX_PVC_MODEL_NAME_LENGTH}`,
+      message: `spec.models[].name: a model with a pvc source must have a name of at most ${MAX_PVC_MODEL_NAME_LENGTH} characters, since its worker volume is named ${MODEL_VOLUME_PREFIX}<name> (63 at most)`,
+      fieldPath: ".name",
+    }),
+  },
+);
 export type PoolModel = Static<typeof PoolModel>;
 
 export const Toleration = Type.Object({
@@ -193,11 +229,26 @@ export const ModelPoolStatus = Type.Object({
 });
 export type ModelPoolStatus = Static<typeof ModelPoolStatus>;
 
-export const ModelPool = Type.Object({
-  apiVersion: Type.Optional(Type.String()),
-  kind: Type.Optional(Type.String()),
-  metadata: ObjectMeta,
-  spec: ModelPoolSpec,
-  status: Type.Optional(ModelPoolStatus),
-});
+export const ModelPool = Type.Object(
+  {
+    apiVersion: Type.Optional(Type.String()),
+    kind: Type.Optional(Type.String()),
+    metadata: ObjectMeta,
+    spec: ModelPoolSpec,
+    status: Type.Optional(ModelPoolStatus),
+  },
+  {
+    // Object names may be DNS-1123 subdomains (dots, 253 characters); the worker objects' may not.
+    ...cel(
+      {
+        rule: `self.metadata.name.size() <= ${MAX_POOL_NAME_LENGTH}`,
+        message: `metadata.name: a ModelPool's name must be at most ${MAX_POOL_NAME_LENGTH} characters, since its worker Service is named ${WORKER_NAME_PREFIX}<name> (63 at most)`,
+      },
+      {
+        rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+        message: `metadata.name: a ModelPool's name must consist of lower-case letters, digits and '-' (no '.'), since its worker Service is named ${WORKER_NAME_PREFIX}<name>, a DNS-1035 label`,
+      },
+    ),
+  },
+);
 export type ModelPool = Static<typeof ModelPool>;

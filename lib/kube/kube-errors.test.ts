@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   isConflict,
   isGone,
+  isInvalid,
   isNotFound,
   retryOnConflict,
   retryTransient,
   statusCode,
+  statusMessage,
 } from "./kube-errors.ts";
 
 const apiError = (code: number) => new ApiException(code, `HTTP-Code: ${code}`, "{}", {});
@@ -21,6 +23,19 @@ describe("kube-errors", () => {
     expect(statusCode({ body: '{"kind":"Status","code":422}' })).toBe(422);
     expect(statusCode(new Error("socket hang up"))).toBeUndefined();
     expect(isConflict(undefined)).toBe(false);
+  });
+
+  it("reads the API server's message for a rejected object, falling back to the error's own", () => {
+    const body = JSON.stringify({
+      kind: "Status",
+      code: 422,
+      message: 'Service "x" is invalid: metadata.name',
+    });
+    const invalid = new ApiException(422, "HTTP-Code: 422", body, {});
+    expect(isInvalid(invalid)).toBe(true);
+    expect(statusMessage(invalid)).toBe('Service "x" is invalid: metadata.name');
+    expect(statusMessage(new Error("socket hang up"))).toBe("socket hang up");
+    expect(isInvalid(apiError(409))).toBe(false);
   });
 
   it("retries a write that conflicts, then returns its result", async () => {

@@ -7,12 +7,23 @@ export function statusCode(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown; body?: unknown };
   if (typeof e.code === "number") return e.code;
   if (typeof e.statusCode === "number") return e.statusCode;
-  const body = typeof e.body === "string" ? parseJson(e.body) : e.body;
-  if (typeof body === "object" && body !== null) {
-    const code = (body as { code?: unknown }).code;
-    if (typeof code === "number") return code;
-  }
-  return undefined;
+  const code = statusBody(err)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** The metav1.Status an API failure carries in its body, when it carries one. */
+function statusBody(err: unknown): { code?: unknown; message?: unknown } | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const raw = (err as { body?: unknown }).body;
+  const body = typeof raw === "string" ? parseJson(raw) : raw;
+  return typeof body === "object" && body !== null ? body : undefined;
+}
+
+/** The API server's own words for a failure (metav1.Status message), else the error's message. */
+export function statusMessage(err: unknown): string {
+  const message = statusBody(err)?.message;
+  if (typeof message === "string" && message) return message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function parseJson(text: string): unknown {
@@ -26,6 +37,8 @@ function parseJson(text: string): unknown {
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
 /** 410 Gone: the resourceVersion a watch or list continued from has been compacted away. */
+/** 422 Invalid: the object breaks the API's validation; sending it again cannot succeed. */
+export const isInvalid = (err: unknown) => statusCode(err) === 422;
 export const isGone = (err: unknown) => statusCode(err) === 410;
 
 /**

@@ -137,6 +137,12 @@ describe("poolStatus: conditions", () => {
     expect(conditions(status).Degraded).toEqual(["False", "AsExpected", "all models load"]);
   });
 
+  it("is Degraded, with reason WorkerObjectsRejected, when the API server refuses a worker object", () => {
+    const message = 'Deployment.apps "aria-worker-studio" is invalid: spec.template.spec.nodeSelector: ...';
+    const status = poolStatus(modelPool({ replicas: 1 }), [brokenWorker()], [], NOW, message);
+    expect(conditions(status).Degraded).toEqual(["True", "WorkerObjectsRejected", message]);
+  });
+
   it("stamps conditions and status with the pool's generation", () => {
     const pool = modelPool();
     pool.metadata.generation = 7;

@@ -7,6 +7,7 @@ import { isActive, isTerminal } from "../../crds/artwork-conditions.ts";
 import { setCondition, type Condition } from "../../crds/condition.ts";
 import type { ModelLoadState, ModelPool, ModelPoolStatus } from "../../crds/model-pool.ts";
 import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
+import { isInvalid, statusMessage } from "../../lib/kube/kube-errors.ts";
 import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
 import { changedBeyondProgress, poolKeyOf, type OperatorContext } from "../context.ts";
 import { isAlive, isSchedulable, type WorkerView } from "../scheduling/worker-view.ts";
@@ -21,12 +22,16 @@ export function isQueued(art: Artwork) {
   return !isActive(art.status?.phase) && !isTerminal(art.status?.phase) && !art.metadata.deletionTimestamp;
 }
 
-/** The pool's status as its workers' heartbeats and its Artworks show it (pure). */
+/**
+ * The pool's status as its workers' heartbeats and its Artworks show it (pure). `rejected` is the
+ * API server's message when it refused a worker object made from this spec.
+ */
 export function poolStatus(
   pool: ModelPool,
   workers: readonly WorkerView[],
   artworks: readonly Artwork[],
   now = Date.now(),
+  rejected?: string,
 ): ModelPoolStatus {
   const alive = workers.filter((w) => isAlive(w, now));
   const ready = alive.filter((w) => isSchedulable(w, now));
@@ -77,16 +82,18 @@ export function poolStatus(
       reason: scaling ? "ScalingUp" : "Stable",
       message: readyMsg,
     },
-    {
-      type: "Degraded",
-      status: loadFailed ? "True" : "False",
-      reason: loadFailed ? "ModelLoadFailed" : "AsExpected",
-      message:
-        [
-          ...failures.map((m) => `model ${m.name}: ${m.message ?? "failed to load"}`),
-          ...notReady.map((w) => `worker ${w.id}: ${w.report?.message ?? w.report?.reason}`),
-        ].join("; ") || "all models load",
-    },
+    rejected
+      ? { type: "Degraded", status: "True", reason: "WorkerObjectsRejected", message: rejected }
+      : {
+          type: "Degraded",
+          status: loadFailed ? "True" : "False",
+          reason: loadFailed ? "ModelLoadFailed" : "AsExpected",
+          message:
+            [
+              ...failures.map((m) => `model ${m.name}: ${m.message ?? "failed to load"}`),
+              ...notReady.map((w) => `worker ${w.id}: ${w.report?.message ?? w.report?.reason}`),
+            ].join("; ") || "all models load",
+        },
     {
       type: "Reconciling",
       status: scaling ? "True" : "False",
@@ -138,29 +145,51 @@ export class ModelPoolController implements Reconciler {
       this.ctx.config,
     );
     const current = this.ctx.caches.deployments.get(key.namespace, workerName(pool));
+    let rejected: string | undefined;
     if (current?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== hash) {
-      for (const obj of [serviceAccount, roleBinding, configMap, service, pdb, deployment])
-        await this.apply(obj);
-      this.ctx.events.record(
-        pool,
-        "Normal",
-        current ? "Updated" : "Created",
-        `applied worker Deployment ${workerName(pool)} (spec ${hash})`,
-      );
-      this.ctx.log.info({ modelpool: keyToString(key), hash }, "applied worker objects");
+      try {
+        for (const obj of [serviceAccount, roleBinding, configMap, service, pdb, deployment])
+          await this.apply(obj);
+      } catch (err) {
+        // 422 Invalid: no retry can help until the spec changes, so say so where users look.
+        if (!isInvalid(err)) throw err;
+        rejected = `the API server rejected a worker object made from this spec: ${statusMessage(err)}`;
+      }
+      if (rejected) {
+        this.ctx.events.record(pool, "Warning", "WorkerObjectsRejected", rejected);
+        this.ctx.log.warn({ modelpool: keyToString(key), hash }, rejected);
+      } else {
+        this.ctx.events.record(
+          pool,
+          "Normal",
+          current ? "Updated" : "Created",
+          `applied worker Deployment ${workerName(pool)} (spec ${hash})`,
+        );
+        this.ctx.log.info({ modelpool: keyToString(key), hash }, "applied worker objects");
+      }
     }
-    return this.updateStatus(pool, hash);
+    return this.updateStatus(pool, hash, rejected);
   }
 
   private async apply(obj: KubernetesObject) {
     await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 
-  private async updateStatus(pool: ModelPool, hash: string): Promise<ReconcileResult | void> {
+  private async updateStatus(
+    pool: ModelPool,
+    hash: string,
+    rejected?: string,
+  ): Promise<ReconcileResult | void> {
     const namespace = pool.metadata.namespace ?? "";
     const name = pool.metadata.name ?? "";
     const artworks = this.ctx.caches.artworks.list(namespace).filter((a) => a.spec.poolRef.name === name);
-    const status = poolStatus(pool, this.ctx.workers.forPool(namespace, name), artworks);
+    const status = poolStatus(
+      pool,
+      this.ctx.workers.forPool(namespace, name),
+      artworks,
+      Date.now(),
+      rejected,
+    );
     const m = this.ctx.metrics;
     m.poolSize.set({ namespace, pool: name }, status.replicas ?? 0);
     m.queueDepth.set({ namespace, pool: name }, status.queueDepth ?? 0);

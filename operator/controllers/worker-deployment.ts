@@ -11,7 +11,7 @@ import type {
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import { API_VERSION } from "../../crds/api.ts";
-import type { ModelPool } from "../../crds/model-pool.ts";
+import { MODEL_VOLUME_PREFIX, WORKER_NAME_PREFIX, type ModelPool } from "../../crds/model-pool.ts";
 import { COMPONENT_LABEL, MODELS_MOUNT, POOL_LABEL, WORKER_COMPONENT } from "../../crds/worker-protocol.ts";
 import type { OperatorConfig } from "../config.ts";
 
@@ -22,7 +22,7 @@ export const SPEC_HASH_ANNOTATION = "aria.dev/spec-hash";
 export const WORKER_SERVICE_ACCOUNT = "aria-worker";
 
 export function workerName(pool: ModelPool) {
-  return `aria-worker-${pool.metadata.name}`;
+  return `${WORKER_NAME_PREFIX}${pool.metadata.name}`;
 }
 
 export function poolSelector(pool: ModelPool) {
@@ -97,12 +97,13 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
   ];
   for (const m of spec.models) {
     if (!m.source.pvc) continue;
+    const volume = `${MODEL_VOLUME_PREFIX}${m.name}`;
     volumes.push({
-      name: `model-${m.name}`,
+      name: volume,
       persistentVolumeClaim: { claimName: m.source.pvc.claimName, readOnly: true },
     });
     mounts.push({
-      name: `model-${m.name}`,
+      name: volume,
       mountPath: `${MODELS_MOUNT}/${m.name}`,
       ...(m.source.pvc.subPath ? { subPath: m.source.pvc.subPath } : {}),
       readOnly: true,

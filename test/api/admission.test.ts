@@ -2,6 +2,14 @@
 import { readdir } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import {
+  MAX_POOL_NAME_LENGTH,
+  MAX_PVC_MODEL_NAME_LENGTH,
+  type ModelPool,
+  type PoolModel,
+} from "../../crds/model-pool.ts";
+import { parseConfig } from "../../operator/config.ts";
+import { desiredObjects } from "../../operator/controllers/worker-deployment.ts";
 import { createNamespace, kubectl } from "../support/cluster.ts";
 
 let ns: string;
@@ -27,6 +35,17 @@ const learning = (spec: Record<string, unknown>) => ({
   metadata: { name: "bad-ls" },
   spec,
 });
+
+/** A pool whose generator loads from a PVC, mounted as a volume named after the model. */
+const pvcPool = (name: string, modelName: string, subPath: string) => ({
+  ...pool({
+    models: [{ name: modelName, role: "generator", source: { pvc: { claimName: "weights", subPath } } }],
+  }),
+  metadata: { name },
+});
+/** The longest names the API accepts: 51 + "aria-worker-" and 57 + "model-" are 63 characters each. */
+const longestPoolName = "p".repeat(MAX_POOL_NAME_LENGTH - 2) + "-1";
+const longestModelName = "m".repeat(MAX_PVC_MODEL_NAME_LENGTH - 2) + "-1";
 
 const withoutPrompt = artwork({});
 delete (withoutPrompt.spec as Record<string, unknown>).prompt;
@@ -166,6 +185,49 @@ const invalid: Array<[string, object, string[]]> = [
     ["set accelerator: cuda"],
   ],
   [
+    "ModelPool with a 52-character name",
+    pvcPool(longestPoolName + "x", "painter", "sd"),
+    [
+      "metadata.name: a ModelPool's name must be at most 51 characters, since its worker Service is named aria-worker-<name> (63 at most)",
+    ],
+  ],
+  [
+    "ModelPool with a dot in its name",
+    pvcPool("studio.v2", "painter", "sd"),
+    [
+      "metadata.name: a ModelPool's name must consist of lower-case letters, digits and '-' (no '.'), since its worker Service is named aria-worker-<name>, a DNS-1035 label",
+    ],
+  ],
+  [
+    "ModelPool with a 58-character name on a pvc model",
+    pvcPool("bad-pool", longestModelName + "x", "sd"),
+    [
+      "spec.models[0].name",
+      "spec.models[].name: a model with a pvc source must have a name of at most 57 characters, since its worker volume is named model-<name> (63 at most)",
+    ],
+  ],
+  [
+    "ModelPool with a '..' segment in a pvc subPath",
+    pvcPool("bad-pool", "painter", "models/../../etc"),
+    [
+      "spec.models[0].source.pvc.subPath",
+      "spec.models[].source.pvc.subPath must not contain a '..' segment; it must stay inside the volume",
+    ],
+  ],
+  [
+    "ModelPool with a subPath of just '..'",
+    pvcPool("bad-pool", "painter", ".."),
+    ["spec.models[].source.pvc.subPath must not contain a '..' segment"],
+  ],
+  [
+    "ModelPool with an absolute pvc subPath",
+    pvcPool("bad-pool", "painter", "/etc/models"),
+    [
+      "spec.models[0].source.pvc.subPath",
+      "spec.models[].source.pvc.subPath must be a relative path inside the volume; it must not start with '/'",
+    ],
+  ],
+  [
     "LearningState with epsilon 1.5",
     learning({ policy: { epsilon: 1.5 } }),
     ["spec.policy.epsilon", "less than or equal to 1"],
@@ -201,6 +263,67 @@ describe("admission", () => {
 
   it.each(invalid)("rejects %s with a message naming the problem", async (_name, manifest, messages) => {
     const result = await kubectl(["apply", "-n", ns, "--dry-run=server", "-f", "-"], stringify(manifest));
+    expect(result.code).not.toBe(0);
+    for (const message of messages) expect(result.stderr).toContain(message);
+  });
+
+  it("accepts the longest names, and the worker objects the operator makes for them are valid", async () => {
+    // A '..' inside a segment name is an ordinary file name; only a whole '..' segment climbs out.
+    const manifest = pvcPool(longestPoolName, longestModelName, "weights/..v1.5/./onnx");
+    const created = await kubectl(["apply", "-n", ns, "-f", "-"], stringify(manifest));
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const stored = JSON.parse(
+      (await kubectl(["get", "mp", longestPoolName, "-n", ns, "-o", "json"])).stdout,
+    ) as ModelPool;
+
+    const { deployment, service } = workerObjects(stored);
+    expect(service.metadata?.name).toHaveLength(63);
+    expect(deployment.spec?.template.spec?.volumes?.map((v) => v.name)).toContain(
+      `model-${longestModelName}`,
+    );
+    const result = await dryRunWorkerObjects(stored);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  // Each rule is as tight as Kubernetes: one step past it and the apiserver rejects a worker object.
+  it.each<[string, (p: ModelPool) => void, string[]]>([
+    [
+      "a 52-character pool name",
+      (p) => (p.metadata.name = longestPoolName + "x"),
+      ['The Service "aria-worker-', "must be no more than 63 characters"],
+    ],
+    [
+      "a dot in the pool name",
+      (p) => (p.metadata.name = "studio.v2"),
+      ['The Service "aria-worker-studio.v2" is invalid', "must not contain dots"],
+    ],
+    [
+      "a 58-character pvc model name",
+      (p) => (model(p).name = longestModelName + "x"),
+      [
+        'The Deployment "aria-worker-',
+        "spec.template.spec.volumes[2].name",
+        "must be no more than 63 characters",
+      ],
+    ],
+    [
+      "a '..' subPath segment",
+      (p) => (model(p).source.pvc = { claimName: "weights", subPath: "weights/../.." }),
+      ['The Deployment "aria-worker-', "containers[0].volumeMounts.subPath", "must not contain '..'"],
+    ],
+    [
+      "an absolute subPath",
+      (p) => (model(p).source.pvc = { claimName: "weights", subPath: "/weights" }),
+      ['The Deployment "aria-worker-', "containers[0].volumeMounts.subPath", "must be a relative path"],
+    ],
+  ])("admission guards worker objects Kubernetes would reject for %s", async (_name, change, messages) => {
+    const stored = JSON.parse(
+      (await kubectl(["get", "mp", longestPoolName, "-n", ns, "-o", "json"])).stdout,
+    ) as ModelPool;
+    change(stored);
+    const result = await dryRunWorkerObjects(stored);
     expect(result.code).not.toBe(0);
     for (const message of messages) expect(result.stderr).toContain(message);
   });
@@ -282,3 +405,22 @@ describe("admission", () => {
     expect(all.stdout).toContain("learningstate.aria.dev/studio");
   });
 });
+
+function model(p: ModelPool): PoolModel {
+  const m = p.spec.models[0];
+  if (!m) throw new Error("pool without models");
+  return m;
+}
+
+function workerObjects(p: ModelPool) {
+  const config = parseConfig([], {}, "admission-test");
+  if (config === "help") throw new Error("unexpected --help");
+  return desiredObjects(p, config);
+}
+
+/** The objects named after the pool and its models, as the operator applies them (server dry run). */
+function dryRunWorkerObjects(p: ModelPool) {
+  const { configMap, service, pdb, deployment } = workerObjects(p);
+  const docs = [configMap, service, pdb, deployment].map((o) => stringify(o)).join("---\n");
+  return kubectl(["apply", "-n", ns, "--dry-run=server", "-f", "-"], docs);
+}

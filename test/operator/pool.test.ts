@@ -151,4 +151,47 @@ describe("ModelPool", () => {
     expect(readyz.body).toContain("ModelLoadFailed");
     expect(worker.child.exitCode).toBeNull();
   });
+
+  it("says on the pool why Kubernetes rejects its worker objects, and recovers once the spec is fixed", async () => {
+    // The CRD cannot know every rule a pod template must follow; a node selector key is one.
+    await createPool(ns, "misfit", { replicas: 1, nodeSelector: { "not a label key": "x" } });
+    const degraded = (p: ModelPool) => p.status?.conditions?.find((c) => c.type === "Degraded");
+    const pool = await eventually(
+      () => aria().get<ModelPool>(MODEL_POOL, ns, "misfit"),
+      (p) => degraded(p)?.status === "True",
+      30_000,
+    );
+    expect(degraded(pool)).toMatchObject({ reason: "WorkerObjectsRejected" });
+    expect(degraded(pool)?.message).toContain('Deployment.apps "aria-worker-misfit" is invalid');
+    expect(degraded(pool)?.message).toContain("spec.template.spec.nodeSelector");
+    const events = await kubectl([
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      "involvedObject.name=misfit",
+    ]);
+    expect(events.stdout).toContain("WorkerObjectsRejected");
+
+    const fixed = await kubectl([
+      "patch",
+      "mp",
+      "misfit",
+      "-n",
+      ns,
+      "--type=json",
+      "-p",
+      '[{"op":"remove","path":"/spec/nodeSelector"}]',
+    ]);
+    expect(fixed.code).toBe(0);
+    const healed = await eventually(
+      () => aria().get<ModelPool>(MODEL_POOL, ns, "misfit"),
+      (p) => degraded(p)?.status === "False",
+      30_000,
+    );
+    expect(degraded(healed)?.reason).toBe("AsExpected");
+    const d = await apps().readNamespacedDeployment({ name: "aria-worker-misfit", namespace: ns });
+    expect(d.spec?.template.spec?.nodeSelector).toBeUndefined();
+  });
 });
