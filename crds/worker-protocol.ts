@@ -25,7 +25,17 @@ export const FEEDBACK_LOG_ANNOTATION = "aria.dev/feedback-log";
 export const MODELS_MOUNT = "/var/lib/aria/models";
 
 export const WORKER_LEASE_DURATION_SECONDS = 15;
-export const WORKER_HEARTBEAT_MS = 5_000;
+/** The shortest `--lease-seconds`: three renewals a lease at the fastest heartbeat. */
+export const MIN_WORKER_LEASE_SECONDS = 3;
+/** The fastest heartbeat, whatever the lease. */
+export const MIN_WORKER_HEARTBEAT_MS = 1_000;
+
+/** A worker renews every third of its lease (so two renewals may be lost), at most once a second. */
+export function heartbeatIntervalMs(leaseSeconds: number) {
+  return Math.max(MIN_WORKER_HEARTBEAT_MS, Math.floor((leaseSeconds * 1000) / 3));
+}
+
+export const WORKER_HEARTBEAT_MS = heartbeatIntervalMs(WORKER_LEASE_DURATION_SECONDS);
 
 export function workerLeaseName(pool: string, workerId: string) {
   return `aria-worker-${pool}-${workerId}`.slice(0, 253);

@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { Level } from "pino";
+import { MIN_WORKER_LEASE_SECONDS } from "../crds/worker-protocol.ts";
 import { loadKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import { WorkerProcess } from "./worker-process.ts";
@@ -15,7 +16,7 @@ Flags:
   --port N               HTTP port for /healthz, /readyz, /metrics and previews [env ARIA_PORT, default 8080; 0 picks a free one]
   --bind-address ADDR    Address the HTTP server listens on [default 0.0.0.0]
   --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
-  --lease-seconds N      Heartbeat Lease duration; the operator presumes the worker dead after it [default 15]
+  --lease-seconds N      Heartbeat Lease duration, renewed every third of it; the operator presumes the worker dead when it sees no renewal for this long [default 15, at least 3]
   --drain-seconds N      On SIGTERM, how long running Artworks may finish before being handed back [default 60]
   --log-level LEVEL      trace, debug, info, warn or error [env LOG_LEVEL, default info]
   --help                 Show this help`;
@@ -58,6 +59,14 @@ const number = (flag: string, value: string) => {
   return n;
 };
 
+const leaseSeconds = number("lease-seconds", values["lease-seconds"] ?? "15");
+if (leaseSeconds < MIN_WORKER_LEASE_SECONDS) {
+  console.error(
+    `aria-worker: --lease-seconds must be at least ${MIN_WORKER_LEASE_SECONDS}, got ${leaseSeconds}`,
+  );
+  process.exit(2);
+}
+
 const log = createLogger("aria-worker", (values["log-level"] ?? process.env.LOG_LEVEL ?? "info") as Level);
 const kc = loadKubeConfig();
 const worker = new WorkerProcess(
@@ -70,7 +79,7 @@ const worker = new WorkerProcess(
     bindAddress: values["bind-address"] ?? "0.0.0.0",
     storageDir: values["storage-dir"] ?? process.env.ARIA_STORAGE_DIR ?? ".aria/images",
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
-    leaseSeconds: Math.max(1, number("lease-seconds", values["lease-seconds"] ?? "15")),
+    leaseSeconds,
   },
   log.child({ pool }),
 );

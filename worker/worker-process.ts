@@ -5,7 +5,7 @@ import type { Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { MODEL_POOL } from "../crds/api.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
-import type { WorkerModelReport, WorkerReport } from "../crds/worker-protocol.ts";
+import { heartbeatIntervalMs, type WorkerModelReport, type WorkerReport } from "../crds/worker-protocol.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { EventRecorder } from "../lib/kube/event-recorder.ts";
 import type { Logger } from "../lib/observability/logger.ts";
@@ -30,6 +30,7 @@ export interface WorkerConfig {
   bindAddress: string;
   storageDir: string;
   drainSeconds: number;
+  /** Heartbeat Lease duration; renewed every third of it (heartbeatIntervalMs). */
   leaseSeconds: number;
 }
 
@@ -100,6 +101,8 @@ export class WorkerProcess {
       config.workerId,
       () => this.report(),
       log,
+      heartbeatIntervalMs(config.leaseSeconds),
+      config.leaseSeconds,
     );
     await this.heartbeat.start();
 

@@ -4,6 +4,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@
 import { isConflict, isNotFound } from "./kube-errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { keyToString } from "./object-key.ts";
+import { observedExpiry, observeLease, type LeaseObservation } from "./lease-observation.ts";
 
 export interface LeaderElectorOptions {
   kc: KubeConfig;
@@ -35,6 +36,8 @@ export class LeaderElector {
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** The Lease record last read or written, and the local time it was first seen (client-go's observedTime). */
+  private observed: LeaseObservation | undefined;
 
   constructor(options: LeaderElectorOptions) {
     this.options = options;
@@ -117,7 +120,7 @@ export class LeaderElector {
         lease = await this.api.readNamespacedLease({ name, namespace });
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await this.api.createNamespacedLease({
+        const created = await this.api.createNamespacedLease({
           namespace,
           body: {
             metadata: { name, namespace },
@@ -130,12 +133,14 @@ export class LeaderElector {
             },
           },
         });
+        this.observed = observeLease(undefined, created, Date.now());
         return true;
       }
+      this.observed = observeLease(this.observed, lease, Date.now());
       const spec = lease.spec ?? {};
       const holder = spec.holderIdentity ?? "";
       const ours = holder === identity;
-      if (holder && !ours && !expired(spec.renewTime, spec.leaseDurationSeconds)) {
+      if (holder && !ours && !leaseExpired(this.observed, spec.leaseDurationSeconds, Date.now())) {
         return this.leading ? "taken" : false;
       }
       lease.spec = {
@@ -148,7 +153,8 @@ export class LeaderElector {
       };
       if (!ours) this.log.info({ previousHolder: holder || undefined }, "took over lease");
       // The read's resourceVersion makes the replace fail with 409 if anyone wrote in between.
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      const written = await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      this.observed = observeLease(this.observed, written, Date.now());
       return true;
     } catch (err) {
       // 409: another replica created or updated the lease first; it won this round.
@@ -196,9 +202,18 @@ export class LeaderElector {
   }
 }
 
-function expired(renewTime: Date | string | undefined, leaseDurationSeconds: number | undefined): boolean {
-  if (!renewTime) return true;
-  return new Date(renewTime).getTime() + (leaseDurationSeconds ?? 0) * 1000 < Date.now();
+/**
+ * Whether another holder's lease has lapsed: its record has not changed for a lease duration since
+ * this replica observed it (client-go's observedTime + leaseDuration < now). The holder's renewTime
+ * is never compared with the local clock, so a leader whose clock is skewed keeps its lease as long
+ * as it renews, and one that stops renewing loses it one duration after its last observed renewal.
+ */
+export function leaseExpired(
+  observation: LeaseObservation,
+  leaseDurationSeconds: number | undefined,
+  now: number,
+): boolean {
+  return observedExpiry(observation, leaseDurationSeconds) < now;
 }
 
 // The client deserializes MicroTime fields as strings; writing them back needs microsecond precision.

@@ -1,19 +1,28 @@
-// Workers by namespace and id, from their heartbeat Leases. A Lease that stops being renewed
-// produces no watch event, so a timer notices expiry and reports the worker as lost.
+// Workers by namespace and id, from their heartbeat Leases. Liveness is judged by when this process
+// saw each Lease change (see lib/kube/lease-observation.ts), never by the worker's renewTime against
+// our clock. A Lease that stops being renewed produces no watch event, so a timer notices expiry and
+// reports the worker as lost.
 import type { V1Lease } from "@kubernetes/client-node";
 import type { Informer } from "../../lib/kube/informer.ts";
+import { observeLease, type LeaseObservation } from "../../lib/kube/lease-observation.ts";
 import { isAlive, workerFromLease, type WorkerView } from "./worker-view.ts";
 
 export type WorkerListener = (worker: WorkerView, alive: boolean) => void;
 
+/** What the registry needs of the Lease informer. */
+export type LeaseSource = Pick<Informer<V1Lease>, "on" | "list">;
+
 export class WorkerRegistry {
   private timer: NodeJS.Timeout | undefined;
   private readonly known = new Map<string, boolean>();
+  /** Per Lease (namespace/name): its last record and the local time it was first seen. */
+  private readonly observations = new Map<string, LeaseObservation>();
   private readonly listeners: WorkerListener[] = [];
 
   constructor(
-    private readonly leases: Informer<V1Lease>,
+    private readonly leases: LeaseSource,
     private readonly checkEveryMs = 500,
+    private readonly clock: () => number = () => Date.now(),
   ) {}
 
   /** Called when a worker appears, changes, dies or goes away. */
@@ -27,7 +36,10 @@ export class WorkerRegistry {
     this.leases.on("add", (l) => this.changed(l));
     this.leases.on("update", (l) => this.changed(l));
     this.leases.on("delete", (l) => {
-      const w = workerFromLease(l);
+      const key = leaseKey(l);
+      const observation = this.observations.get(key);
+      this.observations.delete(key);
+      const w = workerFromLease(l, observation ?? observeLease(undefined, l, this.clock()));
       if (w) {
         this.known.delete(`${w.namespace}/${w.id}`);
         this.notify(w, false);
@@ -44,15 +56,17 @@ export class WorkerRegistry {
   }
 
   private changed(lease: V1Lease) {
-    const w = workerFromLease(lease);
+    const now = this.clock();
+    const w = this.view(lease, now);
     if (!w) return;
-    const alive = isAlive(w);
+    const alive = isAlive(w, now);
     this.known.set(`${w.namespace}/${w.id}`, alive);
     this.notify(w, alive);
   }
 
-  private checkExpiry() {
-    const now = Date.now();
+  /** Reports workers whose Lease has not changed for a lease duration; also run by start()'s timer. */
+  checkExpiry() {
+    const now = this.clock();
     for (const w of this.all()) {
       const key = `${w.namespace}/${w.id}`;
       const alive = isAlive(w, now);
@@ -63,8 +77,17 @@ export class WorkerRegistry {
     }
   }
 
+  /** Records the Lease's current renewal (restarting its clock when it changed) and reads the worker. */
+  private view(lease: V1Lease, now: number): WorkerView | undefined {
+    const key = leaseKey(lease);
+    const observation = observeLease(this.observations.get(key), lease, now);
+    this.observations.set(key, observation);
+    return workerFromLease(lease, observation);
+  }
+
   all(namespace?: string): WorkerView[] {
-    return this.leases.list(namespace).flatMap((l) => workerFromLease(l) ?? []);
+    const now = this.clock();
+    return this.leases.list(namespace).flatMap((l) => this.view(l, now) ?? []);
   }
 
   forPool(namespace: string, pool: string): WorkerView[] {
@@ -74,4 +97,8 @@ export class WorkerRegistry {
   get(namespace: string, id: string): WorkerView | undefined {
     return this.all(namespace).find((w) => w.id === id);
   }
+}
+
+function leaseKey(lease: V1Lease) {
+  return `${lease.metadata?.namespace ?? ""}/${lease.metadata?.name ?? ""}`;
 }

@@ -1,24 +1,28 @@
 // A worker as the scheduler sees it, read from its heartbeat Lease.
 import type { V1Lease } from "@kubernetes/client-node";
 import { POOL_LABEL, WORKER_REPORT_ANNOTATION, type WorkerReport } from "../../crds/worker-protocol.ts";
+import { observedExpiry, type LeaseObservation } from "../../lib/kube/lease-observation.ts";
 
 export interface WorkerView {
   id: string;
   namespace: string;
   pool: string;
   report: WorkerReport | undefined;
-  /** When the Lease expires unless renewed; a worker past it is gone. */
+  /**
+   * Local time after which the worker is gone unless it renews: when this operator last saw its
+   * Lease change, plus the lease duration. The worker's own renewTime is never compared with our
+   * clock, so a worker whose clock is skewed is judged only by whether it keeps renewing.
+   */
   expiresAt: number;
 }
 
-export function workerFromLease(lease: V1Lease): WorkerView | undefined {
+/** The worker a Lease describes, given when this operator observed the Lease's current renewal. */
+export function workerFromLease(lease: V1Lease, observation: LeaseObservation): WorkerView | undefined {
   const id = lease.spec?.holderIdentity;
   const pool = lease.metadata?.labels?.[POOL_LABEL];
   const namespace = lease.metadata?.namespace;
   if (!id || !pool || !namespace) return undefined;
-  const renew = lease.spec?.renewTime ?? lease.spec?.acquireTime;
-  const renewMs = renew ? new Date(renew as unknown as string).getTime() : 0;
-  const expiresAt = renewMs + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+  const expiresAt = observedExpiry(observation, lease.spec?.leaseDurationSeconds);
   let report: WorkerReport | undefined;
   try {
     const raw = lease.metadata?.annotations?.[WORKER_REPORT_ANNOTATION];

@@ -1,8 +1,11 @@
-import type { ArtworkSpec } from "../../crds/artwork.ts";
 // A worker killed mid-run: its Artwork goes back to the queue, another worker finishes it, and a
-// late write from the dead worker's attempt is rejected by the API server.
+// late write from the dead worker's attempt is rejected by the API server. Workers run with
+// `--lease-seconds 3` (test/support/processes.ts), so a loss is noticed within seconds.
+import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTWORK } from "../../crds/api.ts";
+import type { ArtworkSpec } from "../../crds/artwork.ts";
+import { workerLeaseName } from "../../crds/worker-protocol.ts";
 import { statusCode } from "../../lib/kube/kube-errors.ts";
 import {
   aria,
@@ -14,7 +17,7 @@ import {
   readyReason,
   watchArtwork,
 } from "../support/artworks.ts";
-import { createNamespace } from "../support/cluster.ts";
+import { createNamespace, kubeConfig } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll, type WorkerProc } from "../support/processes.ts";
 import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
@@ -49,12 +52,35 @@ async function startLongArtwork(name: string, extra: Partial<ArtworkSpec> = {}) 
   );
 }
 
+describe("a live worker", () => {
+  it("holds a Lease of --lease-seconds, renewed every third of it", async () => {
+    const api = kubeConfig().makeApiClient(CoordinationV1Api);
+    const read = () => api.readNamespacedLease({ name: workerLeaseName("studio", "w1"), namespace: ns });
+    expect((await read()).spec?.leaseDurationSeconds).toBe(3);
+    // Sampled for 3.5 s: a renewal a second shows at least two new renewTimes (5 s renewals, none or one).
+    const seen = new Set<string>();
+    for (let i = 0; i < 15; i++) {
+      seen.add(String((await read()).spec?.renewTime));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe("a worker killed mid-run", () => {
   it("has its Artwork rebound and finished elsewhere, and its late write rejected", async () => {
     const running = await startLongArtwork("long");
     const first = running.status?.worker ?? "";
     expect(running.status?.attempt).toBe(1);
     await workers.get(first)!.kill("SIGKILL");
+    // Lost one 3 s lease after its last renewal was seen (plus the expiry check and a reconcile).
+    const rebound = await eventually(
+      () => getArtwork(ns, "long"),
+      (a) => (a.status?.attempt ?? 0) >= 2,
+      10_000,
+      100,
+    );
+    expect(rebound.status?.worker).not.toBe(first);
 
     const done = await eventually(() => getArtwork(ns, "long"), isReady, 120_000, 250);
     const survivor = first === "w1" ? "w2" : "w1";
