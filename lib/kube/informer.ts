@@ -12,6 +12,7 @@ import type { Registry } from "prom-client";
 import { isGone } from "./kube-errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { informerMetrics } from "./runtime-metrics.ts";
+import { Sleeper } from "./sleeper.ts";
 
 /** The part of client-node's Watch the informer uses; tests wrap it to break or stall a watch. */
 export type WatchLike = Pick<Watch, "watch">;
@@ -66,7 +67,7 @@ export class Informer<T extends KubernetesObject> {
   private started: Promise<void> | undefined;
   private loopDone: Promise<void> | undefined;
   private abortWatch: (() => void) | undefined;
-  private wakeSleep: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   private listAbort: AbortController | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
@@ -115,7 +116,7 @@ export class Informer<T extends KubernetesObject> {
     clearInterval(this.resyncTimer);
     this.abortWatch?.();
     this.listAbort?.abort();
-    this.wakeSleep?.();
+    this.sleeper.wake();
     await this.loopDone;
     this.started = undefined;
   }
@@ -152,7 +153,7 @@ export class Informer<T extends KubernetesObject> {
           this.count("list_error");
           const delay = this.delay(failures++);
           this.log.warn({ err, delayMs: delay }, "list failed; retrying after backoff");
-          await this.sleep(delay);
+          await this.sleeper.sleep(delay);
           continue;
         }
       }
@@ -167,14 +168,14 @@ export class Informer<T extends KubernetesObject> {
       } else if (reason === "error") {
         const delay = this.delay(failures++);
         this.log.warn({ err: error, delayMs: delay }, "watch failed; restarting after backoff");
-        await this.sleep(delay);
+        await this.sleeper.sleep(delay);
       } else if (reason === "watchdog") {
         this.log.warn({ watchdogMs: this.watchdogMs }, "watch went silent; restarted");
       } else if (!sawEvents) {
         // A server that closes watches at once (overload, proxy timeouts) must not be hammered.
         const delay = this.delay(failures++);
         this.log.info({ delayMs: delay }, "watch closed without events; resuming after backoff");
-        await this.sleep(delay);
+        await this.sleeper.sleep(delay);
       } else {
         this.log.debug({ resourceVersion: this.resourceVersion }, "watch closed by server; resumed");
       }
@@ -327,16 +328,6 @@ export class Informer<T extends KubernetesObject> {
   private delay(failures: number) {
     const ms = Math.min(this.backoff.initial * 2 ** failures, this.backoff.max);
     return ms / 2 + (Math.random() * ms) / 2;
-  }
-
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeSleep = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
 

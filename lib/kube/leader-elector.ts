@@ -4,6 +4,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@
 import { isConflict, isNotFound } from "./kube-errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { keyToString } from "./object-key.ts";
+import { Sleeper } from "./sleeper.ts";
 import { observedExpiry, observeLease, type LeaseObservation } from "./lease-observation.ts";
 
 export interface LeaderElectorOptions {
@@ -35,7 +36,7 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private running: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   /** The Lease record last read or written, and the local time it was first seen (client-go's observedTime). */
   private observed: LeaseObservation | undefined;
 
@@ -71,12 +72,12 @@ export class LeaderElector {
   /** Stops campaigning or leading; releases the lease unless releaseOnStop is false. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.running;
   }
 
   private async campaign() {
-    while (!this.stopped && !(await this.attempt())) await this.sleep(this.retryPeriodMs);
+    while (!this.stopped && !(await this.attempt())) await this.sleeper.sleep(this.retryPeriodMs);
     if (this.stopped) return;
     this.leading = true;
     this.log.info("acquired leadership");
@@ -84,7 +85,7 @@ export class LeaderElector {
 
     let lastRenew = Date.now();
     while (!this.stopped) {
-      await this.sleep(this.retryPeriodMs);
+      await this.sleeper.sleep(this.retryPeriodMs);
       if (this.stopped) break;
       const remaining = this.renewDeadlineMs - (Date.now() - lastRenew);
       const renewed = await withTimeout(this.attempt(), Math.max(remaining, 0));
@@ -189,16 +190,6 @@ export class LeaderElector {
     Promise.resolve()
       .then(callback)
       .catch((err: unknown) => this.log.error({ err }, "leader election callback threw"));
-  }
-
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
 

@@ -18,6 +18,7 @@ import {
   isReady,
   listArtworks,
   QUICK,
+  waitForGone,
 } from "../support/artworks.ts";
 import { controlPlane, createNamespace } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
@@ -155,15 +156,7 @@ describe("feedback", () => {
     const before =
       (await aria().get<LearningState>(LEARNING_STATE, ns, "studio")).status?.events?.delete ?? 0;
     await deleteArtwork(ns, "liked-3");
-    await eventually(
-      () =>
-        getArtwork(ns, "liked-3").then(
-          () => false,
-          () => true,
-        ),
-      (gone) => gone,
-      30_000,
-    );
+    await waitForGone(ns, "liked-3");
     const ls = await aria().get<LearningState>(LEARNING_STATE, ns, "studio");
     expect(ls.status?.events?.delete).toBe(before + 1);
     // The LearningState forgets the gone Artwork's UID on its next fold, once the deletion reaches it.
@@ -180,15 +173,7 @@ describe("feedback", () => {
     const art = await eventually(() => getArtwork(ns, "keeper"), isReady, 60_000);
     const file = fileURLToPath(art.status?.selected?.images[0]?.uri ?? "");
     await deleteArtwork(ns, "keeper");
-    await eventually(
-      () =>
-        getArtwork(ns, "keeper").then(
-          () => false,
-          () => true,
-        ),
-      (gone) => gone,
-      30_000,
-    );
+    await waitForGone(ns, "keeper");
     expect(existsSync(file)).toBe(true);
   });
 
@@ -224,14 +209,6 @@ describe("feedback", () => {
     await annotate("liked-8", "like");
     await eventually(likes, (n) => n === before + 1, 30_000);
     await deleteArtwork(ns, "scrawled");
-    await eventually(
-      () =>
-        getArtwork(ns, "scrawled").then(
-          () => false,
-          () => true,
-        ),
-      (gone) => gone,
-      30_000,
-    );
+    await waitForGone(ns, "scrawled");
   });
 });

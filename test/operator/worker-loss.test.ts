@@ -14,6 +14,7 @@ import {
   eventually,
   getArtwork,
   isReady,
+  QUICK,
   readyReason,
   watchArtwork,
 } from "../support/artworks.ts";
@@ -149,13 +150,7 @@ describe("a worker killed mid-run", () => {
     expect(readyReason(later)).toBe("Timeout");
     expect(later.status?.progress).toBeUndefined();
     expect(later.status?.worker).toBeUndefined();
-    await createArtwork(ns, "after-slow", {
-      poolRef: { name: "studio" },
-      width: 64,
-      height: 64,
-      steps: 2,
-      variations: 1,
-    });
+    await createArtwork(ns, "after-slow", { ...QUICK, poolRef: { name: "studio" } });
     const next = await eventually(() => getArtwork(ns, "after-slow"), isReady, 30_000, 250);
     expect(next.status?.worker).toBe("t1");
     expect((await getArtwork(ns, "slow")).status?.phase).toBe("Failed");

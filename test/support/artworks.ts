@@ -51,6 +51,19 @@ export async function getArtwork(namespace: string, name: string) {
   return aria().get<Artwork>(ARTWORK, namespace, name);
 }
 
+/** Waits until the Artwork is gone from the API server (its finalizer released). */
+export async function waitForGone(namespace: string, name: string, timeoutMs = 30_000) {
+  await eventually(
+    () =>
+      getArtwork(namespace, name).then(
+        () => false,
+        () => true,
+      ),
+    (gone) => gone,
+    timeoutMs,
+  );
+}
+
 export async function deleteArtwork(namespace: string, name: string) {
   const { group, version, plural } = ARTWORK;
   await aria().api.deleteNamespacedCustomObject({ group, version, plural, namespace, name });
