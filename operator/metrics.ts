@@ -18,13 +18,13 @@ export function operatorMetrics(registry: Registry) {
     learningScore: new Gauge({
       name: "aria_learning_model_score",
       help: "Decayed mean reward of a (model, mood) arm.",
-      labelNames: ["learningstate", "model", "mood"] as const,
+      labelNames: ["namespace", "learningstate", "model", "mood"] as const,
       registers: [registry],
     }),
     learningSamples: new Gauge({
       name: "aria_learning_samples",
       help: "Decayed count of reactions behind a (model, mood) arm.",
-      labelNames: ["learningstate", "model", "mood"] as const,
+      labelNames: ["namespace", "learningstate", "model", "mood"] as const,
       registers: [registry],
     }),
     poolSize: new Gauge({
