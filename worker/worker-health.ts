@@ -25,6 +25,10 @@ export class WorkerHealth {
     for (const listener of this.listeners) listener();
   }
 
+  has(source: HealthSource): boolean {
+    return this.problems.has(source);
+  }
+
   onChange(listener: () => void): void {
     this.listeners.push(listener);
   }
