@@ -67,6 +67,8 @@ describe.skipIf(!(await TmpfsVolume.available()))("a worker whose storage fails"
   });
 
   it("hands an Artwork that ran out of space to another worker, and leaves no file behind", async () => {
+    await volume.setReadOnly(false);
+    await waitForWorkerReady(faulty, 10_000);
     await createArtwork(ns, "full", {
       poolRef: { name: "studio" },
       width: 256,
