@@ -24,6 +24,9 @@ import { DirectoryStore } from "../lib/storage/directory-store.ts";
 import { StorageWatch } from "./storage-watch.ts";
 import { WorkerHealth } from "./worker-health.ts";
 
+/** A temp file this old is no put in progress (a put writes one image: well under a minute). */
+const STALE_TEMP_MS = 10 * 60_000;
+
 export interface WorkerConfig {
   pool: string;
   namespace: string;
@@ -113,6 +116,9 @@ export class WorkerProcess {
     this.capacity = pool.spec.concurrency ?? 1;
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
     await this.storage.start();
+    // A worker killed mid-write left a temp file; anything older than this is no put in progress.
+    const staleTemps = await this.store.removeStaleTemps(STALE_TEMP_MS).catch(() => 0);
+    if (staleTemps > 0) log.info({ storage: this.store.root, files: staleTemps }, "removed stale temp files");
     this.heartbeat = new Heartbeat(
       this.kc,
       config.namespace,

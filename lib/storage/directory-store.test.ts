@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TmpfsVolume } from "../../test/fixtures/tmpfs-volume.ts";
 import { DirectoryStore } from "./directory-store.ts";
@@ -82,6 +82,22 @@ describe("DirectoryStore", () => {
 
   it("rejects an extension that is not a plain file extension", async () => {
     await expect(new DirectoryStore(root).put(bytes, "../png")).rejects.toThrow(/image extension/);
+  });
+
+  it("removes temp files a killed writer left behind, but not one a put may still be writing", async () => {
+    const store = new DirectoryStore(root);
+    const kept = await store.put(bytes, "png");
+    await mkdir(path.join(root, "ab"), { recursive: true });
+    const stale = path.join(root, "ab", `${"ab".repeat(32)}.png.0123456789ab.tmp`);
+    const fresh = path.join(root, "ab", `${"ab".repeat(32)}.png.ba9876543210.tmp`);
+    await writeFile(stale, "half an image");
+    await writeFile(fresh, "half an image");
+    const hourAgo = new Date(Date.now() - 60 * 60_000);
+    await utimes(stale, hourAgo, hourAgo);
+    expect(await store.removeStaleTemps(10 * 60_000)).toBe(1);
+    expect((await allFiles(root)).sort()).toEqual(
+      [path.relative(root, fresh), path.relative(root, fileURLToPath(kept.uri))].sort(),
+    );
   });
 
   it("reports healthy with the free space when the root is writable", async () => {

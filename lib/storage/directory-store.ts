@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, statfs, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ImageStore, StoredObject } from "./image-store.ts";
@@ -77,6 +77,30 @@ export class DirectoryStore implements ImageStore {
 
   async exists(uri: string): Promise<boolean> {
     return (await sizeOf(this.pathOf(uri))) !== undefined;
+  }
+
+  /**
+   * Removes temp files older than `olderThanMs` (a put of a process killed mid-write leaves one);
+   * younger ones may belong to a put in progress on another worker sharing the volume. Returns how
+   * many went.
+   */
+  async removeStaleTemps(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    const dirs = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    for (const dir of dirs) {
+      if (!dir.isDirectory()) continue;
+      const names = await readdir(path.join(this.root, dir.name)).catch(() => []);
+      for (const name of names) {
+        if (!name.endsWith(".tmp")) continue;
+        const file = path.join(this.root, dir.name, name);
+        const info = await stat(file).catch(() => undefined);
+        if (info && now - info.mtimeMs > olderThanMs) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   /** For the worker's readiness: the root must be writable and have room for more images. */
