@@ -41,6 +41,11 @@ function memory(): Memory {
   return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 };
 }
 
+/** A figure of this single run. */
+function one(figure: string, value: number, unit: string, digits = 1): Figure {
+  return { figure, samples: [value], unit, digits };
+}
+
 /** Entries of a private map, read for the report only (the same on the code before and after). */
 function sizeOf(obj: object, field: string): number {
   const value = (obj as Record<string, unknown>)[field] as { size?: number } | undefined;
@@ -140,12 +145,6 @@ async function controllerRuntime(): Promise<Figure[]> {
   await controller.stop();
   await informer.stop();
   server.close();
-  const one = (figure: string, value: number, unit: string, digits = 1): Figure => ({
-    figure,
-    samples: [value],
-    unit,
-    digits,
-  });
   return [
     one(`create/delete cycles`, CYCLES, "", 0),
     one("cycles per second", CYCLES / seconds, "/s", 0),
@@ -180,12 +179,6 @@ async function promptPath(): Promise<Figure[]> {
   for (let i = 0; i < PROMPTS; i++) tokenizer.encode(prompt());
   const seconds = (performance.now() - t0) / 1000;
   const end = memory();
-  const one = (figure: string, value: number, unit: string, digits = 1): Figure => ({
-    figure,
-    samples: [value],
-    unit,
-    digits,
-  });
   return [
     one("distinct prompts", PROMPTS, "", 0),
     one("prompts per second", PROMPTS / seconds, "/s", 0),
