@@ -160,6 +160,23 @@ export class WorkerProcess {
     for (const m of this.models)
       this.metrics.preloaded.set({ pool: config.pool, model: m.name }, m.state === "Ready" ? 1 : 0);
 
+    // Known before the runner starts, so it hands nothing back for "Loading".
+    const disk = await statfs(config.storageDir).catch(() => undefined);
+    if (failures.length > 0) {
+      this.health.set("models", { reason: "ModelLoadFailed", message: failures.join("; ") });
+      log.error({ failures }, "models failed to load; worker stays not ready");
+    } else {
+      this.health.set("models", undefined);
+      log.info(
+        {
+          seconds: Math.round((performance.now() - t0) / 10) / 100,
+          models: specs.map((s) => s.name),
+          freeBytes: disk ? disk.bavail * disk.bsize : undefined,
+        },
+        "loaded and warmed models; worker ready",
+      );
+    }
+
     this.runner = new ArtworkRunner({
       kc: this.kc,
       namespace: config.namespace,
@@ -182,22 +199,6 @@ export class WorkerProcess {
       },
     });
     await this.runner.start();
-
-    const disk = await statfs(config.storageDir).catch(() => undefined);
-    if (failures.length > 0) {
-      this.health.set("models", { reason: "ModelLoadFailed", message: failures.join("; ") });
-      log.error({ failures }, "models failed to load; worker stays not ready");
-    } else {
-      this.health.set("models", undefined);
-      log.info(
-        {
-          seconds: Math.round((performance.now() - t0) / 10) / 100,
-          models: specs.map((s) => s.name),
-          freeBytes: disk ? disk.bavail * disk.bsize : undefined,
-        },
-        "loaded and warmed models; worker ready",
-      );
-    }
     await this.heartbeat.beatSafely();
   }
 
