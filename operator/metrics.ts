@@ -11,8 +11,8 @@ export function operatorMetrics(registry: Registry) {
     }),
     feedback: new Counter({
       name: "aria_feedback_events_total",
-      help: "Reactions folded into learning, by action.",
-      labelNames: ["action"] as const,
+      help: "Reactions folded into learning, by namespace and action.",
+      labelNames: ["namespace", "action"] as const,
       registers: [registry],
     }),
     learningScore: new Gauge({

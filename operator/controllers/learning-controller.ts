@@ -90,7 +90,7 @@ export class LearningController implements Reconciler {
     const before = ls.status?.events ?? {};
     for (const [action, n] of Object.entries(patch.events ?? {})) {
       const delta = n - (before[action] ?? 0);
-      if (delta > 0) this.ctx.metrics.feedback.inc({ action }, delta);
+      if (delta > 0) this.ctx.metrics.feedback.inc({ namespace: key.namespace, action }, delta);
     }
     const { learningScore, learningSamples } = this.ctx.metrics;
     this.series.publish(

@@ -47,6 +47,10 @@ describe("LearningController metrics", () => {
       `aria_learning_samples{${labels}} 1`,
     ]);
 
+    expect(await registry.metrics()).toContain(
+      `aria_feedback_events_total{namespace="${NAMESPACE}",action="love"} 1`,
+    );
+
     ls = undefined;
     await controller.reconcile(key);
     expect(await series()).toEqual([]);
