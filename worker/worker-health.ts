@@ -43,3 +43,15 @@ export class WorkerHealth {
     return { reason: all[0]!.reason, message: all.map((p) => p.message).join("; ") };
   }
 }
+
+/** Thrown for an attempt this worker will not start because of a problem: the worker's fault, not the Artwork's. */
+export class WorkerUnfit extends Error {
+  override readonly name = "WorkerUnfit";
+
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -8,6 +8,9 @@ import { workerMetrics } from "../metrics.ts";
 import type { Artwork } from "../../crds/artwork.ts";
 import type { ModelDefaults } from "../../crds/effective-spec.ts";
 import type { RenderResult } from "../pipeline/render-request.ts";
+import { RenderError } from "../pipeline/render-error.ts";
+import { WorkerUnfit } from "../worker-health.ts";
+import { failureOf } from "./artwork-runner.ts";
 import { fencedPatch } from "./fenced-status-writer.ts";
 import { progressStatus } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
@@ -179,5 +182,32 @@ describe.skipIf(!(await TmpfsVolume.available()))("ResultPublisher on a disk tha
     } finally {
       await volume.unmount();
     }
+  });
+});
+
+describe("failureOf", () => {
+  it("blames the worker for its storage, a dead thread or a problem it had, and the Artwork for the rest", () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    expect(failureOf(StorageError.from(enospc, "could not store x.png"))).toEqual({
+      reason: "StorageFull",
+      workerAtFault: true,
+    });
+    const erofs = Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
+    expect(failureOf(StorageError.from(erofs, "could not store x.png")).reason).toBe("StorageUnwritable");
+    expect(failureOf(new RenderError("InferenceUnavailable", "inference thread exited with code 1"))).toEqual(
+      {
+        reason: "InferenceUnavailable",
+        workerAtFault: true,
+      },
+    );
+    expect(failureOf(new WorkerUnfit("StorageUnwritable", "worker w1 cannot take work"))).toEqual({
+      reason: "StorageUnwritable",
+      workerAtFault: true,
+    });
+    expect(failureOf(new RenderError("UnsupportedSize", "spec.width: 130 is not a multiple of 8"))).toEqual({
+      reason: "UnsupportedSize",
+      workerAtFault: false,
+    });
+    expect(failureOf(new Error("boom"))).toEqual({ reason: "InferenceFailed", workerAtFault: false });
   });
 });

@@ -21,7 +21,7 @@ import type { InferenceHost } from "../inference/inference-host.ts";
 import type { WorkerMetrics } from "../metrics.ts";
 import { readDefaults } from "../pipeline/generator-defaults.ts";
 import { RenderError } from "../pipeline/render-error.ts";
-import type { HealthProblem } from "../worker-health.ts";
+import { WorkerUnfit, type HealthProblem } from "../worker-health.ts";
 import { FencedOut, FencedStatusWriter } from "./fenced-status-writer.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
@@ -141,18 +141,15 @@ export class ArtworkRunner {
       conditions = artworkConditions(conditions, change, art.metadata.generation);
       return { phase: change.phase, message: change.message, conditions };
     };
-    // Bound just before this worker reported the problem: nothing ran, so it goes straight back.
-    const problem = this.o.problem();
-    if (problem) {
-      await this.handBack(
-        art,
-        attempt,
-        problem.reason,
-        `worker ${this.o.workerId} cannot take work: ${problem.message}`,
-      );
-      return;
-    }
     try {
+      // Bound just before this worker reported a problem: nothing runs, it goes elsewhere.
+      const problem = this.o.problem();
+      if (problem) {
+        throw new WorkerUnfit(
+          problem.reason,
+          `worker ${this.o.workerId} cannot take work: ${problem.message}`,
+        );
+      }
       await this.writer.write(art, attempt, {
         ...phase({
           phase: "Generating",
@@ -204,21 +201,12 @@ export class ArtworkRunner {
         log.warn("dropped an attempt that is no longer this worker's");
         return;
       }
-      const reason =
-        err instanceof StorageError
-          ? err.problem === "full"
-            ? "StorageFull"
-            : "StorageUnwritable"
-          : err instanceof RenderError
-            ? err.reason
-            : "InferenceFailed";
+      const { reason, workerAtFault } = failureOf(err);
       const message = err instanceof Error ? err.message : String(err);
       this.o.metrics.errors.inc({ model: req.model, reason });
       if (err instanceof StorageError) await this.o.onStorageError();
-      // This worker's storage or inference thread failed, not the Artwork: another worker may
-      // finish it, while spec.maxAttempts allows.
-      const workerAtFault =
-        err instanceof StorageError || (err instanceof RenderError && err.reason === "InferenceUnavailable");
+      // This worker failed, not the Artwork: another worker may finish it while spec.maxAttempts
+      // allows, as after a lost worker.
       const maxAttempts = effectiveSpec(art.spec).maxAttempts;
       if (workerAtFault && attempt < maxAttempts) {
         log.warn({ reason, err: message }, "artwork failed on this worker; handed back for another attempt");
@@ -226,7 +214,9 @@ export class ArtworkRunner {
           art,
           attempt,
           reason,
-          `attempt ${attempt} of ${maxAttempts} failed on worker ${this.o.workerId}: ${message}`,
+          err instanceof WorkerUnfit
+            ? message
+            : `attempt ${attempt} of ${maxAttempts} failed on worker ${this.o.workerId}: ${message}`,
         );
         return;
       }
@@ -304,4 +294,14 @@ export class ArtworkRunner {
     this.o.events.record(art, "Normal", reason, message);
     this.o.log.info({ artwork: key, attempt, reason }, "handed back artwork");
   }
+}
+
+/** The condition reason of a failed attempt, and whether this worker (not the Artwork) was at fault. */
+export function failureOf(err: unknown): { reason: string; workerAtFault: boolean } {
+  if (err instanceof WorkerUnfit) return { reason: err.reason, workerAtFault: true };
+  if (err instanceof StorageError)
+    return { reason: err.problem === "full" ? "StorageFull" : "StorageUnwritable", workerAtFault: true };
+  if (err instanceof RenderError)
+    return { reason: err.reason, workerAtFault: err.reason === "InferenceUnavailable" };
+  return { reason: "InferenceFailed", workerAtFault: false };
 }
