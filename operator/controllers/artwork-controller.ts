@@ -134,6 +134,8 @@ export class ArtworkController implements Reconciler {
         .filter((a) => a.spec.poolRef.name === p.metadata.name && isStalled(a))
         .map(keyOf),
     );
+    // A fold recorded in a LearningState lets its Artworks compact their logs.
+    c.watch(caches.learning, (ls) => this.feedback.toCompact(ls));
     // A lost worker's Artworks go back to the queue.
     workers.onChange((worker, alive) => {
       if (alive) return;
