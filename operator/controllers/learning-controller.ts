@@ -119,7 +119,12 @@ export function learningPatch(
   const aged = (status.arms?.length ?? 0) - arms.length;
   const parameters = (status.parameters ?? []).filter((p) => keep(p.model, p.mood));
   const released = inputs.released.length;
-  if (folded === 0 && released === 0 && aged === 0 && ls.status?.observedGeneration === ls.metadata.generation)
+  if (
+    folded === 0 &&
+    released === 0 &&
+    aged === 0 &&
+    ls.status?.observedGeneration === ls.metadata.generation
+  )
     return undefined;
   // A merge patch removes a key only when told to with null.
   const removed = Object.fromEntries(
@@ -156,7 +161,9 @@ export class LearningController implements Reconciler {
     const { caches } = this.ctx;
     c.watch(caches.learning);
     c.watch(caches.artworks, (a) =>
-      a.metadata.annotations?.[FEEDBACK_LOG_ANNOTATION] === undefined ? undefined : feedbackTarget(a, caches.pools),
+      a.metadata.annotations?.[FEEDBACK_LOG_ANNOTATION] === undefined
+        ? undefined
+        : feedbackTarget(a, caches.pools),
     );
   }
 

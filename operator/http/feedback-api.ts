@@ -6,7 +6,7 @@ import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node
 import express, { type Request, type Response, type Router } from "express";
 import { LRUCache } from "lru-cache";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
-import { ARTWORK_DEFAULTS, MOODS, type Artwork } from "../../crds/artwork.ts";
+import { ARTWORK_DEFAULTS, MOODS } from "../../crds/artwork.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
 import { isFeedbackAction } from "../learning/feedback-log.ts";

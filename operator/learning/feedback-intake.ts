@@ -72,7 +72,8 @@ export function settledLog(
   // Safe to re-point: every reaction is compacted, so no LearningState can fold one of them again;
   // or the one that could is gone, with whatever it folded.
   const free = compacted.pending.length === 0 || (learning === undefined && gone);
-  if (free && compacted.into !== undefined && compacted.into !== target) return { ...compacted, into: target };
+  if (free && compacted.into !== undefined && compacted.into !== target)
+    return { ...compacted, into: target };
   return compacted === log ? undefined : compacted;
 }
 
@@ -101,7 +102,11 @@ export class FeedbackIntake {
       const current = compactLog(log, foldedSeq(this.learningStateOf(art)?.status, art));
       if (request === undefined || !hasRequest(current, request)) {
         const into = learningStateKeyOf(art, this.ctx.caches.pools).name;
-        const appended = appendReactions(current, [{ action: value, time: new Date(), source: request }], into);
+        const appended = appendReactions(
+          current,
+          [{ action: value, time: new Date(), source: request }],
+          into,
+        );
         if (appended.taken === 0) {
           this.foldSoon(art);
           return { requeueAfterMs: FULL_LOG_RETRY_MS };

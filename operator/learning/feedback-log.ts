@@ -71,9 +71,13 @@ function parse(raw: string | undefined): ReadLog {
     );
   }
   const { pending } = log;
-  const unordered = pending.findIndex((e, i) => (i > 0 ? e.seq <= pending[i - 1]!.seq : e.seq <= log.through));
+  const unordered = pending.findIndex((e, i) =>
+    i > 0 ? e.seq <= pending[i - 1]!.seq : e.seq <= log.through,
+  );
   if (unordered >= 0)
-    return invalid(`/pending/${unordered}/seq: reactions must be numbered in increasing order after "through"`);
+    return invalid(
+      `/pending/${unordered}/seq: reactions must be numbered in increasing order after "through"`,
+    );
   return { log };
 }
 

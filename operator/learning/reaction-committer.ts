@@ -100,7 +100,8 @@ export class ReactionCommitter {
       const fresh: Reaction[] = [];
       const slots: number[] = [];
       reactions.forEach((r, i) => {
-        const repeated = r.source && (hasRequest(current, r.source) || fresh.some((f) => f.source === r.source));
+        const repeated =
+          r.source && (hasRequest(current, r.source) || fresh.some((f) => f.source === r.source));
         outcomes.push("written");
         if (!repeated) {
           fresh.push(r);
@@ -121,7 +122,11 @@ export class ReactionCommitter {
       }
       if (taken > 0)
         this.ctx.log.info(
-          { artwork: objectKey(art), reactions: taken, users: [...new Set(fresh.slice(0, taken).map((r) => r.user))] },
+          {
+            artwork: objectKey(art),
+            reactions: taken,
+            users: [...new Set(fresh.slice(0, taken).map((r) => r.user))],
+          },
           "accepted reactions through the feedback API",
         );
       return outcomes;
