@@ -165,7 +165,7 @@ describe("feedback", () => {
     );
     expect(marked.status?.conditions?.find((c) => c.type === "FeedbackLogValid")).toMatchObject({
       reason: "InvalidFeedbackLog",
-      message: expect.stringContaining(`${FEEDBACK_LOG_ANNOTATION}: the log`),
+      message: expect.stringContaining(`${FEEDBACK_LOG_ANNOTATION}: /through`),
     });
     await eventually(
       () => artworkEvents(ns),
