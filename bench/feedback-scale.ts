@@ -10,7 +10,7 @@ import { settledLog } from "../operator/learning/feedback-intake.ts";
 import { appendReactions, emptyLog, feedbackLog, serializeLog } from "../operator/learning/feedback-log.ts";
 import { machineFacts, numberFlag, printTable, since } from "./report.ts";
 
-const ARTWORKS = numberFlag("--artworks", 50_000);
+const ARTWORKS = numberFlag("artworks", 50_000);
 const KIB = 1024;
 
 machineFacts({ Scenario: `${ARTWORKS} Artworks × 3 reactions, folded directly (no API server)` });

@@ -10,8 +10,8 @@ import { postReaction } from "../test/support/feedback-client.ts";
 import { LocalCluster } from "./local-cluster.ts";
 import { machineFacts, numberFlag, printTable, since } from "./report.ts";
 
-const REACTIONS = numberFlag("--reactions", 10_000);
-const CLIENTS = numberFlag("--clients", 100);
+const REACTIONS = numberFlag("reactions", 10_000);
+const CLIENTS = numberFlag("clients", 100);
 const KIB = 1024;
 
 machineFacts({
