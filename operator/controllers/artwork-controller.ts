@@ -159,8 +159,8 @@ export class ArtworkController implements Reconciler {
     if (!art) return;
     if (art.metadata.deletionTimestamp) return this.finalize(art);
     if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] !== undefined) return this.feedback.take(art);
-    await this.feedback.sync(art);
-    if (isTerminal(art.status?.phase)) return;
+    const feedback = await this.feedback.sync(art);
+    if (isTerminal(art.status?.phase)) return feedback;
 
     const pool = this.ctx.caches.pools.get(key.namespace, art.spec.poolRef.name);
     const worker = art.status?.worker ? this.ctx.workers.get(key.namespace, art.status.worker) : undefined;
@@ -180,7 +180,8 @@ export class ArtworkController implements Reconciler {
         break;
     }
     if (decision.schedule) this.ctx.enqueue("scheduler", poolKeyOf(art));
-    if (decision.requeueAfterMs !== undefined) return { requeueAfterMs: decision.requeueAfterMs };
+    const later = [decision.requeueAfterMs, feedback?.requeueAfterMs].filter((ms) => ms !== undefined);
+    if (later.length > 0) return { requeueAfterMs: Math.min(...later) };
   }
 
   private async writeStatus(art: Artwork, status: ArtworkStatus) {

@@ -10,6 +10,7 @@ import {
   FEEDBACK_LOG_ANNOTATION,
   FEEDBACK_REQUEST_ANNOTATION,
 } from "../../crds/worker-protocol.ts";
+import { LRUCache } from "lru-cache";
 import type { ReconcileResult } from "../../lib/kube/controller.ts";
 import { isNotFound } from "../../lib/kube/kube-errors.ts";
 import { objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
@@ -37,6 +38,12 @@ export const FOLD_WAIT_MS = 60_000;
 
 /** How soon a reaction left in the annotation is looked at again while the log is full. */
 export const FULL_LOG_RETRY_MS = 1_000;
+
+/**
+ * How often status.feedback is rewritten at most per Artwork: under a burst of reactions each
+ * rewrite would cost the API server a write and make the writers of the log conflict.
+ */
+export const MIRROR_INTERVAL_MS = 1_000;
 
 /** What the finalizer does about learning before an Artwork goes. */
 export type DeletionStep = "record" | "wait" | "proceed";
@@ -82,6 +89,9 @@ function unreadable(problem: string) {
 }
 
 export class FeedbackIntake {
+  /** When status.feedback was last written, per Artwork UID, for MIRROR_INTERVAL_MS. */
+  private readonly mirrored = new LRUCache<string, number>({ max: 10_000, ttl: MIRROR_INTERVAL_MS });
+
   constructor(private readonly ctx: OperatorContext) {}
 
   /**
@@ -134,7 +144,7 @@ export class FeedbackIntake {
    * A log edited into something unreadable is reported on the Artwork (a condition and an Event)
    * and skipped, so it stops neither learning from the others nor this Artwork's deletion.
    */
-  async sync(art: Artwork) {
+  async sync(art: Artwork): Promise<ReconcileResult | void> {
     const { log, problem } = readFeedbackLog(art);
     const reported = findCondition(art.status?.conditions, FEEDBACK_LOG_CONDITION);
     if (problem && (reported?.status !== "False" || reported.message !== unreadable(problem))) {
@@ -155,6 +165,10 @@ export class FeedbackIntake {
     const counts = reactionCounts(log);
     const current = art.status?.feedback;
     if (current && Object.entries(counts).every(([k, v]) => current[k as keyof typeof counts] === v)) return;
+    const uid = art.metadata.uid ?? "";
+    const last = this.mirrored.get(uid);
+    if (last !== undefined) return { requeueAfterMs: Math.max(1, last + MIRROR_INTERVAL_MS - Date.now()) };
+    this.mirrored.set(uid, Date.now());
     // No resourceVersion precondition: only this controller writes status.feedback, always from the
     // whole log, and one key is never reconciled twice at once, so a write cannot go backwards.
     // With one, every reaction arriving meanwhile (a new annotation) made it conflict and back off.

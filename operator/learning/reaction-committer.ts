@@ -62,29 +62,45 @@ export class ReactionCommitter {
 
   private async drain(key: string, namespace: string, name: string) {
     const queue = this.queues.get(key)!;
+    // The Artwork as this drain's last write left it: the next batch starts from it, saving a read
+    // unless someone else wrote meanwhile (then the write conflicts and the Artwork is read).
+    let written: Artwork | undefined;
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const outcomes = await this.commit(
+        const result = await this.commit(
           namespace,
           name,
           batch.map((w) => w.reaction),
+          written,
         );
-        batch.forEach((w, i) => w.resolve(outcomes[i]!));
+        written = result.written;
+        batch.forEach((w, i) => w.resolve(result.outcomes[i]!));
       } catch (err) {
+        written = undefined;
         for (const w of batch) w.reject(err);
       }
     }
     this.queues.delete(key);
   }
 
-  /** Appends `reactions` in one write conditional on the Artwork as read; retries on conflict. */
-  private async commit(namespace: string, name: string, reactions: Reaction[]): Promise<CommitOutcome[]> {
-    const all = (outcome: CommitOutcome) => reactions.map(() => outcome);
+  /**
+   * Appends `reactions` in one write conditional on the Artwork as read (`known`, else read now);
+   * retries on conflict with the Artwork read afresh.
+   */
+  private async commit(
+    namespace: string,
+    name: string,
+    reactions: Reaction[],
+    known: Artwork | undefined,
+  ): Promise<{ outcomes: CommitOutcome[]; written?: Artwork }> {
+    const all = (outcome: CommitOutcome) => ({ outcomes: reactions.map(() => outcome) });
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let art: Artwork;
       try {
-        art = await this.ctx.client.get<Artwork>(ARTWORK, namespace, name);
+        art =
+          (attempt === 0 ? known : undefined) ??
+          (await this.ctx.client.get<Artwork>(ARTWORK, namespace, name));
       } catch (err) {
         if (isNotFound(err)) return all("not-found");
         throw err;
@@ -109,10 +125,13 @@ export class ReactionCommitter {
         }
       });
       const { log: next, taken } = appendReactions(current, fresh, learningStateKeyOf(art, pools).name);
+      // Full as last written, perhaps not as compacted since: read it before asking anyone to retry.
+      if (taken < fresh.length && art === known) continue;
       for (const i of slots.slice(taken)) outcomes[i] = "full";
-      if (next === log) return outcomes;
+      if (next === log) return { outcomes, written: art };
+      let written: Artwork;
       try {
-        await this.ctx.client.patchMetadataOf(ARTWORK, art, {
+        written = await this.ctx.client.patchMetadataOf(ARTWORK, art, {
           annotations: { [FEEDBACK_LOG_ANNOTATION]: serializeLog(next) },
         });
       } catch (err) {
@@ -129,7 +148,7 @@ export class ReactionCommitter {
           },
           "accepted reactions through the feedback API",
         );
-      return outcomes;
+      return { outcomes, written };
     }
     return all("busy");
   }
