@@ -21,6 +21,7 @@ import type { WorkerMetrics } from "../metrics.ts";
 import { readDefaults } from "../pipeline/generator-defaults.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import { FencedOut, FencedStatusWriter } from "./fenced-status-writer.ts";
+import { handBackStatus } from "./hand-back.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
 import { ResultPublisher } from "./result-publisher.ts";
@@ -69,7 +70,15 @@ export class ArtworkRunner {
   private draining = false;
 
   constructor(private readonly o: RunnerOptions) {
-    this.writer = new FencedStatusWriter(new CustomObjectClient(o.kc), o.workerId);
+    this.writer = new FencedStatusWriter(
+      new CustomObjectClient(o.kc),
+      o.workerId,
+      (art, err, failures, delayMs) =>
+        o.log.warn(
+          { artwork: objectKey(art), err: String(err), failures, delayMs: Math.round(delayMs) },
+          "status write failed; retrying after backoff",
+        ),
+    );
     this.publisher = new ResultPublisher(o.store, o.metrics);
     this.informer = new Informer<Artwork>({
       kc: o.kc,
@@ -92,6 +101,11 @@ export class ArtworkRunner {
     await this.informer.start();
   }
 
+  /** The API server is back after an outage: relist what is bound here rather than trust a watch that hung. */
+  relist() {
+    this.informer.relistNow();
+  }
+
   private consider(art: Artwork) {
     const key = objectKey(art);
     const status = art.status ?? {};
@@ -112,11 +126,16 @@ export class ArtworkRunner {
     const abort = new AbortController();
     const entry: Running = { attempt, abort, done: Promise.resolve() };
     this.running.set(key, entry);
-    entry.done = this.run(art, attempt, abort.signal).finally(() => {
-      if (this.running.get(key) === entry) this.running.delete(key);
-      this.finished.set(key, attempt);
-      this.recheck();
-    });
+    entry.done = this.run(art, attempt, abort.signal)
+      // Whatever went wrong stays with this Artwork: the worker and its other renders go on.
+      .catch((err: unknown) =>
+        this.o.log.error({ artwork: key, attempt, err: String(err) }, "artwork attempt ended with an error"),
+      )
+      .finally(() => {
+        if (this.running.get(key) === entry) this.running.delete(key);
+        this.finished.set(key, attempt);
+        this.recheck();
+      });
   }
 
   /** A slot freed up: look again at what is bound here and waiting. */
@@ -136,22 +155,28 @@ export class ArtworkRunner {
       return { phase: change.phase, message: change.message, conditions };
     };
     try {
-      await this.writer.write(art, attempt, {
-        ...phase({
-          phase: "Generating",
-          reason: "Generating",
-          // A pool that asked for CUDA but runs on CPU says so where the user looks.
-          message: `generating ${req.variations} candidates on ${this.o.workerId}${
-            this.o.host.providerMessage ? ` (${this.o.host.providerMessage})` : ""
-          }`,
-        }),
-        steps: req.steps,
-        guidanceScale: req.guidanceScale,
-        scheduler: req.scheduler,
-        width: req.width,
-        height: req.height,
-        progress: { step: 0, totalSteps: req.steps, variation: 0, variations: req.variations, percent: 0 },
-      });
+      await this.writer.write(
+        art,
+        attempt,
+        {
+          ...phase({
+            phase: "Generating",
+            reason: "Generating",
+            // A pool that asked for CUDA but runs on CPU says so where the user looks.
+            message: `generating ${req.variations} candidates on ${this.o.workerId}${
+              this.o.host.providerMessage ? ` (${this.o.host.providerMessage})` : ""
+            }`,
+          }),
+          steps: req.steps,
+          guidanceScale: req.guidanceScale,
+          scheduler: req.scheduler,
+          width: req.width,
+          height: req.height,
+          progress: { step: 0, totalSteps: req.steps, variation: 0, variations: req.variations, percent: 0 },
+        },
+        false,
+        signal,
+      );
       log.info({ model: req.model, seed: req.seed, steps: req.steps }, "started artwork");
       this.o.events.record(
         art,
@@ -165,7 +190,8 @@ export class ArtworkRunner {
       const result = await this.o.host.render(req, progress.report, signal);
       await progress.flush();
       const status = await this.publisher.publish(art, req, result);
-      await this.writer.write(art, attempt, status);
+      // Kept until written, through an API outage of any length; only the attempt's end stops it.
+      await this.writer.write(art, attempt, status, false, signal);
       const seconds = (performance.now() - started) / 1000;
       const succeeded = status.phase === "Succeeded";
       this.o.metrics.duration.observe(
@@ -194,11 +220,17 @@ export class ArtworkRunner {
       log.error({ reason, err: message }, "artwork failed");
       this.o.events.record(art, "Warning", reason, message);
       try {
-        await this.writer.write(art, attempt, {
-          ...phase({ phase: "Failed", reason, message }),
-          completionTime: rfc3339(new Date()),
-          progress: undefined,
-        });
+        await this.writer.write(
+          art,
+          attempt,
+          {
+            ...phase({ phase: "Failed", reason, message }),
+            completionTime: rfc3339(new Date()),
+            progress: undefined,
+          },
+          false,
+          signal,
+        );
       } catch (writeErr) {
         if (!(writeErr instanceof FencedOut)) throw writeErr;
       }
@@ -225,18 +257,15 @@ export class ArtworkRunner {
         const art = this.informer.list().find((a) => objectKey(a) === key);
         if (!art) continue;
         const message = `worker ${this.o.workerId} shut down; handed back for another attempt`;
+        // Bounded: a worker that cannot reach the API server leaves it to its Lease running out.
         await this.writer
-          .write(art, r.attempt, {
-            phase: "Pending",
-            message,
-            worker: undefined,
-            progress: undefined,
-            conditions: artworkConditions(
-              art.status?.conditions,
-              { phase: "Pending", reason: "HandedBack", message },
-              art.metadata.generation,
-            ),
-          })
+          .write(
+            art,
+            r.attempt,
+            handBackStatus(art, "HandedBack", message),
+            false,
+            AbortSignal.timeout(graceMs),
+          )
           .catch(() => undefined);
         this.o.events.record(art, "Normal", "HandedBack", message);
         this.o.log.info({ artwork: key, attempt: r.attempt }, "handed back artwork on shutdown");
