@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../observability/logger.ts";
+import { pino } from "pino";
 import { ApiReachability } from "./api-reachability.ts";
 
 let server: Server | undefined;
@@ -41,7 +41,7 @@ async function apiServer() {
 describe("ApiReachability", () => {
   it("is not ready once the API server stops answering, and tells its listeners when it is back", async () => {
     const { kc, state } = await apiServer();
-    const api = new ApiReachability({ kc, log: createLogger("test", "silent"), timeoutMs: 100 });
+    const api = new ApiReachability({ kc, log: pino({ level: "silent" }), timeoutMs: 100 });
     let reconnects = 0;
     api.onReconnect(() => reconnects++);
     expect(api.notReachableReason()).toContain("not probed yet");

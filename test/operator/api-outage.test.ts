@@ -101,7 +101,7 @@ async function expectNotReadyWhileAway() {
 }
 
 /** After the API server is back: each Artwork Ready on attempt 1, rendered once, no worker restarted. */
-async function expectEachRenderedOnce(names: string[]) {
+async function expectEachRenderedOnce(names: string[], backAt: number) {
   // The API server may still answer 429 or 503 for a moment after it is back: those reads count as not yet.
   const done = await waitFor(
     `${names.join(", ")} Ready`,
@@ -117,6 +117,8 @@ async function expectEachRenderedOnce(names: string[]) {
   for (const name of names) {
     const art = done.find((a) => a.metadata.name === name)!;
     expect(art.status, name).toMatchObject({ phase: "Succeeded", attempt: 1 });
+    // Rendered while the API server was away: the result waited in the worker until it could be written.
+    expect(Date.parse(art.status?.completionTime ?? ""), name).toBeLessThan(backAt);
   }
   // Finished once, by the worker it is bound to. (A Generating Event recorded just as the API server
   // went away may be lost, as Events may: the renders themselves are counted by the workers below.)
@@ -152,25 +154,29 @@ describe("an API server that goes away mid-render", () => {
     await startRenders(["frozen-1", "frozen-2"]);
     process.kill(apiserverPid(), "SIGSTOP");
     const frozenAt = Date.now();
+    let backAt = 0;
     try {
       await expectNotReadyWhileAway();
       await sleep(60_000 - (Date.now() - frozenAt));
     } finally {
+      backAt = Date.now();
       process.kill(apiserverPid(), "SIGCONT");
     }
-    await expectEachRenderedOnce(["frozen-1", "frozen-2"]);
+    await expectEachRenderedOnce(["frozen-1", "frozen-2"], backAt);
   }, 420_000);
 
   it("is ridden out when it is killed and started again with the same flags 40 s later", async () => {
     await startRenders(["killed-1", "killed-2"]);
     process.kill(apiserverPid(), "SIGKILL");
     const killedAt = Date.now();
+    let backAt = 0;
     try {
       await expectNotReadyWhileAway();
       await sleep(40_000 - (Date.now() - killedAt));
     } finally {
+      backAt = Date.now();
       await restartApiserver(cp);
     }
-    await expectEachRenderedOnce(["killed-1", "killed-2"]);
+    await expectEachRenderedOnce(["killed-1", "killed-2"], backAt);
   }, 420_000);
 });
