@@ -1,9 +1,10 @@
 // The API server away for a minute in the middle of renders: frozen (SIGSTOP, so connections hang)
 // and killed (connections refused) then started again with the same flags. The operator and the
 // workers run under a supervisor that restarts them as a Deployment would. Every Artwork still
-// reaches Ready once, on its first attempt, rendered once; no worker restarts; while the API server
-// is away the workers and the operator say they are not ready. This file runs its own control plane,
-// so the other test files' API server is never frozen.
+// reaches Ready once, on its first attempt, rendered once; no worker restarts (nor does one that
+// starts while the API server is away); while the API server is away the workers and the operator
+// say they are not ready. This file runs its own control plane, so the other test files' API
+// server is never frozen.
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,6 +68,14 @@ afterAll(async () => {
 });
 
 const apiserverPid = () => cp.pids[cp.pids.length - 1]!;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates the Artworks and resolves once every one is rendering on a worker. */
@@ -179,4 +188,19 @@ describe("an API server that goes away mid-render", () => {
     }
     await expectEachRenderedOnce(["killed-1", "killed-2"], backAt);
   }, 420_000);
+
+  it("does not crash-loop a worker that starts while the API server is away", async () => {
+    process.kill(apiserverPid(), "SIGKILL");
+    const late = supervise(() => startWorker(ns, "studio", "w3"));
+    try {
+      // Long enough for a worker that gives up on its first API call to have exited.
+      await sleep(20_000);
+      await restartApiserver(cp);
+      await waitForWorkerReady(late.current());
+      expect(late.restarts()).toBe(0);
+    } finally {
+      if (!alive(apiserverPid())) await restartApiserver(cp);
+      await late.stop();
+    }
+  }, 300_000);
 });
