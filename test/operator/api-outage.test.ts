@@ -109,6 +109,24 @@ async function expectNotReadyWhileAway() {
   );
 }
 
+/**
+ * Takes the API server away for `forMs`, checking meanwhile that no process claims to be ready, and
+ * brings it back (also when a check fails); resolves with the time it started coming back.
+ */
+async function outage(goAway: () => void, comeBack: () => unknown, forMs: number) {
+  goAway();
+  const awayAt = Date.now();
+  let backAt: number;
+  try {
+    await expectNotReadyWhileAway();
+    await sleep(forMs - (Date.now() - awayAt));
+  } finally {
+    backAt = Date.now();
+    await comeBack();
+  }
+  return backAt;
+}
+
 /** After the API server is back: each Artwork Ready on attempt 1, rendered once, no worker restarted. */
 async function expectEachRenderedOnce(names: string[], backAt: number) {
   // The API server may still answer 429 or 503 for a moment after it is back: those reads count as not yet.
@@ -161,31 +179,21 @@ async function expectEachRenderedOnce(names: string[], backAt: number) {
 describe("an API server that goes away mid-render", () => {
   it("is ridden out when it freezes for 60 s (SIGSTOP: connections hang)", async () => {
     await startRenders(["frozen-1", "frozen-2"]);
-    process.kill(apiserverPid(), "SIGSTOP");
-    const frozenAt = Date.now();
-    let backAt = 0;
-    try {
-      await expectNotReadyWhileAway();
-      await sleep(60_000 - (Date.now() - frozenAt));
-    } finally {
-      backAt = Date.now();
-      process.kill(apiserverPid(), "SIGCONT");
-    }
+    const backAt = await outage(
+      () => process.kill(apiserverPid(), "SIGSTOP"),
+      () => process.kill(apiserverPid(), "SIGCONT"),
+      60_000,
+    );
     await expectEachRenderedOnce(["frozen-1", "frozen-2"], backAt);
   }, 420_000);
 
   it("is ridden out when it is killed and started again with the same flags 40 s later", async () => {
     await startRenders(["killed-1", "killed-2"]);
-    process.kill(apiserverPid(), "SIGKILL");
-    const killedAt = Date.now();
-    let backAt = 0;
-    try {
-      await expectNotReadyWhileAway();
-      await sleep(40_000 - (Date.now() - killedAt));
-    } finally {
-      backAt = Date.now();
-      await restartApiserver(cp);
-    }
+    const backAt = await outage(
+      () => process.kill(apiserverPid(), "SIGKILL"),
+      () => restartApiserver(cp),
+      40_000,
+    );
     await expectEachRenderedOnce(["killed-1", "killed-2"], backAt);
   }, 420_000);
 

@@ -149,34 +149,31 @@ export class ArtworkRunner {
     const model = art.status?.model ?? art.spec.model ?? "";
     const req = renderRequestFor(art, this.o.defaults(model) ?? readDefaults({}));
     const log = this.o.log.child({ artwork: key, attempt });
+    // Its writes are retried through an API outage of any length (a finished render's result is
+    // kept until written); only the attempt's end (deleted, or no longer this worker's) stops them.
+    const writer = this.writer.until(signal);
     let conditions = art.status?.conditions;
     const phase = (change: PhaseChange) => {
       conditions = artworkConditions(conditions, change, art.metadata.generation);
       return { phase: change.phase, message: change.message, conditions };
     };
     try {
-      await this.writer.write(
-        art,
-        attempt,
-        {
-          ...phase({
-            phase: "Generating",
-            reason: "Generating",
-            // A pool that asked for CUDA but runs on CPU says so where the user looks.
-            message: `generating ${req.variations} candidates on ${this.o.workerId}${
-              this.o.host.providerMessage ? ` (${this.o.host.providerMessage})` : ""
-            }`,
-          }),
-          steps: req.steps,
-          guidanceScale: req.guidanceScale,
-          scheduler: req.scheduler,
-          width: req.width,
-          height: req.height,
-          progress: { step: 0, totalSteps: req.steps, variation: 0, variations: req.variations, percent: 0 },
-        },
-        false,
-        signal,
-      );
+      await writer.write(art, attempt, {
+        ...phase({
+          phase: "Generating",
+          reason: "Generating",
+          // A pool that asked for CUDA but runs on CPU says so where the user looks.
+          message: `generating ${req.variations} candidates on ${this.o.workerId}${
+            this.o.host.providerMessage ? ` (${this.o.host.providerMessage})` : ""
+          }`,
+        }),
+        steps: req.steps,
+        guidanceScale: req.guidanceScale,
+        scheduler: req.scheduler,
+        width: req.width,
+        height: req.height,
+        progress: { step: 0, totalSteps: req.steps, variation: 0, variations: req.variations, percent: 0 },
+      });
       log.info({ model: req.model, seed: req.seed, steps: req.steps }, "started artwork");
       this.o.events.record(
         art,
@@ -186,12 +183,11 @@ export class ArtworkRunner {
       );
       this.o.metrics.active.set({ pool: this.o.pool }, this.running.size);
 
-      const progress = new ProgressReporter(art, attempt, this.writer, this.o.hub);
+      const progress = new ProgressReporter(art, attempt, writer, this.o.hub);
       const result = await this.o.host.render(req, progress.report, signal);
       await progress.flush();
       const status = await this.publisher.publish(art, req, result);
-      // Kept until written, through an API outage of any length; only the attempt's end stops it.
-      await this.writer.write(art, attempt, status, false, signal);
+      await writer.write(art, attempt, status);
       const seconds = (performance.now() - started) / 1000;
       const succeeded = status.phase === "Succeeded";
       this.o.metrics.duration.observe(
@@ -220,17 +216,11 @@ export class ArtworkRunner {
       log.error({ reason, err: message }, "artwork failed");
       this.o.events.record(art, "Warning", reason, message);
       try {
-        await this.writer.write(
-          art,
-          attempt,
-          {
-            ...phase({ phase: "Failed", reason, message }),
-            completionTime: rfc3339(new Date()),
-            progress: undefined,
-          },
-          false,
-          signal,
-        );
+        await writer.write(art, attempt, {
+          ...phase({ phase: "Failed", reason, message }),
+          completionTime: rfc3339(new Date()),
+          progress: undefined,
+        });
       } catch (writeErr) {
         if (!(writeErr instanceof FencedOut)) throw writeErr;
       }
@@ -259,13 +249,8 @@ export class ArtworkRunner {
         const message = `worker ${this.o.workerId} shut down; handed back for another attempt`;
         // Bounded: a worker that cannot reach the API server leaves it to its Lease running out.
         await this.writer
-          .write(
-            art,
-            r.attempt,
-            handBackStatus(art, "HandedBack", message),
-            false,
-            AbortSignal.timeout(graceMs),
-          )
+          .until(AbortSignal.timeout(graceMs))
+          .write(art, r.attempt, handBackStatus(art, "HandedBack", message))
           .catch(() => undefined);
         this.o.events.record(art, "Normal", "HandedBack", message);
         this.o.log.info({ artwork: key, attempt: r.attempt }, "handed back artwork on shutdown");
