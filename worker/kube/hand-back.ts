@@ -14,10 +14,8 @@ import { objectKey } from "../../lib/kube/object-key.ts";
 import type { Logger } from "../../lib/observability/logger.ts";
 import { FencedOut, type FencedStatusWriter } from "./fenced-status-writer.ts";
 
-export type HandBackReason = "HandedBack" | "WorkerRestarted";
-
 /** Pending, unbound, no progress (pure); `reason` says why on the Ready condition. */
-export function handBackStatus(art: Artwork, reason: HandBackReason, message: string): ArtworkStatus {
+export function handBackStatus(art: Artwork, reason: string, message: string): ArtworkStatus {
   return {
     phase: "Pending",
     message,
