@@ -13,6 +13,8 @@ export interface TokenizedPrompt {
   attentionMask: number[];
   /** True when the prompt did not fit and was cut before the end token. */
   truncated: boolean;
+  /** How many of the prompt's tokens were cut (0 when it fit). */
+  droppedTokens: number;
 }
 
 export interface ClipTokenizerOptions {
@@ -93,7 +95,7 @@ export class ClipTokenizer {
       inputIds.push(this.padId);
       attentionMask.push(0);
     }
-    return { inputIds, attentionMask, truncated };
+    return { inputIds, attentionMask, truncated, droppedTokens: body.length - kept.length };
   }
 
   /** Merges the lowest-ranked adjacent pair until none is mergeable; the word's last symbol carries `</w>`. */
