@@ -9,7 +9,7 @@ import { ensureReferenceVenv, runPython } from "./python-venv.ts";
 import { writeSdTokenizer } from "./sd-tokenizers.ts";
 
 const out = fileURLToPath(new URL("../../lib/tokenizer/clip-tokenizer.fixture.json", import.meta.url));
-const venv = await ensureReferenceVenv();
+const venv = await ensureReferenceVenv("requirements-tokenizer.txt");
 const work = await mkdtemp(join(tmpdir(), "aria-tokenizer-fixture-"));
 try {
   await writeSdTokenizer(join(work, "sd15"), "sd15");

@@ -7,18 +7,21 @@ import { runCacheScript } from "../support/cache-script.ts";
 const script = fileURLToPath(new URL("./ensure-venv.sh", import.meta.url));
 const run = promisify(execFile);
 
-/** The Python reference: transformers, diffusers, torch, Optimum's exporter and ONNX Runtime. */
+/** A Python venv made from one of the requirements files in test/reference/. */
 export interface ReferenceVenv {
   dir: string;
   python: string;
 }
 
 /**
- * Creates the reference venv from PyPI on first use (cached outside git, keyed by
- * test/reference/requirements.txt) and returns it; the benchmarks and the conformance tests share it.
+ * Creates the venv from PyPI on first use (cached outside git, keyed by the requirements file) and
+ * returns it. requirements.txt is the reference the benchmarks and conformance tests share;
+ * requirements-tokenizer.txt is transformers 5 alone, for the tokenizer fixture.
  */
-export async function ensureReferenceVenv(): Promise<ReferenceVenv> {
-  const dir = await runCacheScript(script, "creating the Python reference venv");
+export async function ensureReferenceVenv(
+  requirements: "requirements.txt" | "requirements-tokenizer.txt" = "requirements.txt",
+): Promise<ReferenceVenv> {
+  const dir = await runCacheScript(script, `creating the Python venv for ${requirements}`, [requirements]);
   return { dir, python: join(dir, "bin", "python") };
 }
 

@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
  * Runs a bash script that builds something once into the cache outside git and prints its path as
  * the last line on stdout; its progress (stderr) is passed through.
  */
-export function runCacheScript(script: string, what: string): Promise<string> {
+export function runCacheScript(script: string, what: string, args: string[] = []): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("bash", [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.on("error", reject);
