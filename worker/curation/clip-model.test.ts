@@ -52,7 +52,7 @@ describe("ClipModel's folder layouts", () => {
     await cp(nested, bare, { recursive: true });
     await rm(join(bare, "tokenizer"), { recursive: true });
     await expect(load(bare)).rejects.toThrow(
-      /clip: no CLIP tokenizer: vocab.json and merges.txt are neither beside model.onnx \(Optimum's layout\) nor in tokenizer\//,
+      /clip: no CLIP tokenizer: neither tokenizer.json nor vocab.json and merges.txt are beside model.onnx \(Optimum's layout\) or in tokenizer\//,
     );
   }, 60_000);
 });

@@ -107,19 +107,19 @@ function normalise(v: Float32Array): Float64Array {
   return Float64Array.from(v, (x) => x / norm);
 }
 
-/** The folder holding vocab.json: the export itself (Optimum's layout) or its `tokenizer/`. */
+/** The folder holding the tokenizer files: the export itself (Optimum's layout) or its `tokenizer/`. */
 async function tokenizerDir(name: string, dir: string): Promise<string> {
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
   for (const candidate of [dir, join(dir, "tokenizer")]) {
-    if (
-      await access(join(candidate, "vocab.json")).then(
-        () => true,
-        () => false,
-      )
-    )
+    if ((await exists(join(candidate, "tokenizer.json"))) || (await exists(join(candidate, "vocab.json"))))
       return candidate;
   }
   throw new RenderError(
     "UnsupportedModel",
-    `${name}: no CLIP tokenizer: vocab.json and merges.txt are neither beside model.onnx (Optimum's layout) nor in tokenizer/`,
+    `${name}: no CLIP tokenizer: neither tokenizer.json nor vocab.json and merges.txt are beside model.onnx (Optimum's layout) or in tokenizer/`,
   );
 }
