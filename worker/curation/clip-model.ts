@@ -114,6 +114,7 @@ async function tokenizerDir(name: string, dir: string): Promise<string> {
       () => true,
       () => false,
     );
+  await access(dir); // a missing folder is reported as such, not as a missing tokenizer
   for (const candidate of [dir, join(dir, "tokenizer")]) {
     if ((await exists(join(candidate, "tokenizer.json"))) || (await exists(join(candidate, "vocab.json"))))
       return candidate;
