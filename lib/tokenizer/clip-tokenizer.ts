@@ -48,12 +48,12 @@ export class ClipTokenizer {
   readonly endId: number;
   readonly padId: number;
   readonly contextLength: number;
-  private readonly ranks: Map<string, number>;
-  private readonly byteEncoder = bytesToUnicode();
-  private readonly cache = new Map<string, string[]>();
   /** Added tokens found in the text as written, and those found after normalising. */
   private readonly rawAdded: RegExp | undefined;
   private readonly normalizedAdded: RegExp | undefined;
+  private readonly ranks: Map<string, number>;
+  private readonly byteEncoder = bytesToUnicode();
+  private readonly cache = new Map<string, string[]>();
 
   constructor(
     private readonly vocab: Map<string, number>,
