@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clipVocabulary, writeTokenizerFiles } from "../../models/tokenizer-files.ts";
 import { writeSdTokenizer } from "../../test/reference/sd-tokenizers.ts";
-import { ClipTokenizer } from "./clip-tokenizer.ts";
+import { BPE_CACHE_WORDS, ClipTokenizer } from "./clip-tokenizer.ts";
 
 interface FixtureCase {
   prompt: string;
@@ -133,5 +133,16 @@ describe("ClipTokenizer", () => {
     } finally {
       await rm(jsonDir, { recursive: true, force: true });
     }
+  });
+
+  it("remembers a bounded number of words however many distinct prompts it sees", async () => {
+    const word = (i: number) => `zq${i.toString(36)}x`;
+    for (let i = 0; i < BPE_CACHE_WORDS + 5_000; i++) tokenizer.encode(`a ${word(i)} sunset`);
+    expect(tokenizer.cachedWords).toBeLessThanOrEqual(BPE_CACHE_WORDS);
+    // An evicted word encodes as it did the first time (the cache changes speed, never ids).
+    const uncached = await ClipTokenizer.fromDir(dir);
+    expect(tokenizer.encode(`a ${word(0)} sunset`).inputIds).toEqual(
+      uncached.encode(`a ${word(0)} sunset`).inputIds,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { LRUCache } from "lru-cache";
 import {
   addedTokenSplitter,
   namedAddedTokens,
@@ -23,12 +24,21 @@ export interface TokenizedPrompt {
   droppedTokens: number;
 }
 
+/**
+ * Words whose BPE split is remembered. Prompts repeat common words; every distinct one a user ever
+ * typed would otherwise stay in memory for the life of the worker. 10,000 covers a working
+ * vocabulary (a few MiB) while a stream of made-up words only recycles the oldest entries.
+ */
+export const BPE_CACHE_WORDS = 10_000;
+
 export interface ClipTokenizerOptions {
   /** Id used after the end token; Stable Diffusion exports pad with the end id, some CLIP exports with 0. */
   padId?: number;
   contextLength?: number;
   /** Texts taken as one token wherever they appear; by default the start and end tokens, as written. */
   addedTokens?: AddedToken[];
+  /** Words whose BPE split is cached (default BPE_CACHE_WORDS). */
+  cacheWords?: number;
 }
 
 /**
@@ -53,7 +63,7 @@ export class ClipTokenizer {
   private readonly normalizedAdded: RegExp | undefined;
   private readonly ranks: Map<string, number>;
   private readonly byteEncoder = bytesToUnicode();
-  private readonly cache = new Map<string, string[]>();
+  private readonly cache: LRUCache<string, string[]>;
 
   constructor(
     private readonly vocab: Map<string, number>,
@@ -72,6 +82,12 @@ export class ClipTokenizer {
     for (const token of added) requireId(vocab, token.content);
     this.rawAdded = addedTokenSplitter(added.filter((t) => !t.normalized));
     this.normalizedAdded = addedTokenSplitter(added.filter((t) => t.normalized));
+    this.cache = new LRUCache({ max: options.cacheWords ?? BPE_CACHE_WORDS });
+  }
+
+  /** Words whose BPE split is cached now; at most the cacheWords option. */
+  get cachedWords(): number {
+    return this.cache.size;
   }
 
   /**
