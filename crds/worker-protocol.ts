@@ -18,7 +18,10 @@ export const ARTWORK_FINALIZER = "aria.dev/finalizer";
 export const FEEDBACK_ANNOTATION = "aria.dev/feedback";
 /** Optional id of the request that set FEEDBACK_ANNOTATION, so a retried request is taken once. */
 export const FEEDBACK_REQUEST_ANNOTATION = "aria.dev/feedback-request";
-/** Reactions already taken from FEEDBACK_ANNOTATION, numbered, as JSON FeedbackLog. */
+/**
+ * An Artwork's reactions as JSON FeedbackLog: those not yet folded into learning, numbered, and
+ * the counts of those that were (so the annotation stays small however many reactions come).
+ */
 export const FEEDBACK_LOG_ANNOTATION = "aria.dev/feedback-log";
 
 /** Where a worker pod finds a model whose source is a PVC: MODELS_MOUNT/<model name>. */
@@ -72,4 +75,43 @@ export const FeedbackLogEntry = Type.Object(
   { additionalProperties: false },
 );
 export type FeedbackLogEntry = Static<typeof FeedbackLogEntry>;
-export const FeedbackLog = Type.Array(FeedbackLogEntry);
+
+/**
+ * Reactions an Artwork holds unfolded at most: writers beyond it are asked to retry (HTTP 429) rather
+ * than the annotation growing towards its 256 KiB limit (an entry is at most ~130 bytes).
+ */
+export const MAX_PENDING_REACTIONS = 300;
+/** Request ids of folded reactions remembered (hashed), so a client's late retry still counts once. */
+export const MAX_REMEMBERED_REQUESTS = 1024;
+
+const Count = Type.Integer({ minimum: 0 });
+
+export const FeedbackLog = Type.Object(
+  {
+    /** The LearningState that folds `pending` (the Artwork's pool's when the first of them came). */
+    into: Type.Optional(Type.String({ maxLength: 253 })),
+    /** Every reaction numbered up to this one is folded and counted in `counts`. */
+    through: Type.Integer({ minimum: 0 }),
+    counts: Type.Object(
+      {
+        like: Type.Optional(Count),
+        love: Type.Optional(Count),
+        download: Type.Optional(Count),
+        share: Type.Optional(Count),
+        delete: Type.Optional(Count),
+      },
+      { additionalProperties: false },
+    ),
+    /** Hashes of the request ids of folded reactions, newest last. */
+    requests: Type.Optional(
+      Type.Array(Type.String({ maxLength: 16 }), { maxItems: MAX_REMEMBERED_REQUESTS }),
+    ),
+    /** The number of the reaction the Artwork's deletion was recorded as. */
+    deletion: Type.Optional(Type.Integer({ minimum: 1 })),
+    pending: Type.Array(FeedbackLogEntry, { maxItems: MAX_PENDING_REACTIONS }),
+  },
+  { additionalProperties: false },
+);
+export type FeedbackLog = Static<typeof FeedbackLog>;
+/** The log as releases before compaction wrote it: every reaction, unfolded or not. */
+export const FeedbackLogV1 = Type.Array(FeedbackLogEntry);

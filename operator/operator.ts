@@ -3,7 +3,6 @@
 // Assembles the operator: shared informer caches, the four controllers, leader election and the
 // HTTP server. Caches run on every replica (a standby is warm); controllers run only on the leader.
 import {
-  VersionApi,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
@@ -15,6 +14,7 @@ import type { Artwork } from "../crds/artwork.ts";
 import type { LearningState } from "../crds/learning-state.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
 import { COMPONENT_LABEL, WORKER_COMPONENT } from "../crds/worker-protocol.ts";
+import { ApiReachability } from "../lib/kube/api-reachability.ts";
 import { Controller, type Reconciler } from "../lib/kube/controller.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { EventRecorder } from "../lib/kube/event-recorder.ts";
@@ -43,12 +43,14 @@ export class Operator {
   readonly ctx: OperatorContext;
   readonly controllers: Record<ControllerName, Controller>;
   private readonly elector: LeaderElector | undefined;
+  private readonly api: ApiReachability;
   private server: Server | undefined;
   private leading = false;
   private stopping = false;
 
   constructor(kc: KubeConfig, config: OperatorConfig, log: Logger) {
     const registry = createRegistry();
+    this.api = new ApiReachability({ kc, log });
     const ns = config.namespace;
     const informer = <T extends KubernetesObject>(name: string, path: string, labelSelector?: string) =>
       new Informer<T>({
@@ -87,7 +89,7 @@ export class Operator {
       config,
       client: new CustomObjectClient(kc),
       caches,
-      workers: new WorkerRegistry(caches.leases),
+      workers: new WorkerRegistry(caches.leases, undefined, undefined, () => this.api.lastReachedAt()),
       // Controllers are made below; a reconcile only runs once they all exist.
       enqueue: (controller, key) => this.controllers[controller].enqueue(key),
       isLeader: () => this.leading,
@@ -115,6 +117,13 @@ export class Operator {
       learningstate: controller("learningstate", "learningstate", 1, new LearningController(this.ctx)),
     };
 
+    // Back from an outage: watches may have hung through it, and Lease renewals this replica could
+    // not see say nothing about the workers, so each gets a full lease from now to be seen again.
+    this.api.onReconnect(() => {
+      for (const c of Object.values(caches)) c.relistNow();
+      this.ctx.workers.restartObservations();
+    });
+
     if (config.leaderElect) {
       this.elector = new LeaderElector({
         kc,
@@ -134,6 +143,7 @@ export class Operator {
   /** Starts the caches and the HTTP server, then campaigns for leadership (or leads at once). */
   async start() {
     const { ctx } = this;
+    this.api.start();
     ctx.workers.start();
     const api = feedbackRouter(ctx);
     const app = createHttpServer({
@@ -187,12 +197,7 @@ export class Operator {
   private async notReadyReason(): Promise<string | undefined> {
     const unsynced = Object.values(this.ctx.caches).filter((c) => !c.hasSynced());
     if (unsynced.length) return `caches not synced: ${unsynced.map((c) => c.name).join(", ")}`;
-    try {
-      await this.ctx.kc.makeApiClient(VersionApi).getCode();
-    } catch (err) {
-      return `Kubernetes API unreachable: ${String(err)}`;
-    }
-    return undefined;
+    return this.api.notReachableReason();
   }
 
   /** Graceful stop: finish in-flight reconciles, release the lease, close the server. */
@@ -202,6 +207,7 @@ export class Operator {
     await Promise.all(Object.values(this.controllers).map((c) => c.stop()));
     await this.elector?.stop();
     this.ctx.workers.stop();
+    await this.api.stop();
     await Promise.all(Object.values(this.ctx.caches).map((c) => c.stop()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.ctx.log.info("operator stopped");

@@ -6,14 +6,18 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { MODEL_POOL } from "../crds/api.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
 import { heartbeatIntervalMs, type WorkerModelReport, type WorkerReport } from "../crds/worker-protocol.ts";
+import { ApiReachability } from "../lib/kube/api-reachability.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { EventRecorder } from "../lib/kube/event-recorder.ts";
+import { retryTransient } from "../lib/kube/kube-errors.ts";
 import type { Logger } from "../lib/observability/logger.ts";
 import { createRegistry } from "../lib/observability/metric-families.ts";
 import { PreviewHub } from "./http/preview-hub.ts";
 import { createWorkerServer, listenOn } from "./http/worker-server.ts";
 import { InferenceHost } from "./inference/inference-host.ts";
 import { ArtworkRunner } from "./kube/artwork-runner.ts";
+import { FencedStatusWriter } from "./kube/fenced-status-writer.ts";
+import { handBackPreviousAttempts } from "./kube/hand-back.ts";
 import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
 import { Heartbeat } from "./kube/heartbeat.ts";
 import { resolveModelDir } from "./pipeline/model-sources.ts";
@@ -48,6 +52,7 @@ export class WorkerProcess {
   private readonly store: DirectoryStore;
   private readonly health = new WorkerHealth();
   private readonly storage: StorageWatch;
+  private readonly api: ApiReachability;
   private server: Server | undefined;
   private heartbeat: Heartbeat | undefined;
   private host: InferenceHost | undefined;
@@ -70,6 +75,8 @@ export class WorkerProcess {
     // The operator learns of a change with the next renewal anyway; beating now keeps it from
     // binding work here meanwhile.
     this.health.onChange(() => void this.heartbeat?.beatSafely());
+    this.api = new ApiReachability({ kc, log });
+    this.api.onReconnect(() => this.runner?.relist());
   }
 
   private report(): WorkerReport {
@@ -90,6 +97,9 @@ export class WorkerProcess {
     const problem = this.health.problem();
     if (problem) return `${problem.reason}: ${problem.message}`;
     if (this.runner?.isDraining()) return "Draining: shutting down";
+    // Not a health problem of the worker (the runner would refuse work for it): /readyz only.
+    const api = this.api.notReachableReason();
+    if (api) return `ApiUnreachable: ${api}`;
     return undefined;
   }
 
@@ -108,10 +118,18 @@ export class WorkerProcess {
     this.port = await listenOn(this.server, config.port, config.bindAddress);
     log.info({ port: this.port }, "http server listened");
 
-    const pool = await new CustomObjectClient(this.kc).get<ModelPool>(
-      MODEL_POOL,
-      config.namespace,
-      config.pool,
+    this.api.start();
+
+    // An API server that is away at start is waited for, not a reason to crash-loop.
+    const pool = await retryTransient(
+      () => new CustomObjectClient(this.kc).get<ModelPool>(MODEL_POOL, config.namespace, config.pool),
+      {
+        onRetry: (err, failures, delayMs) =>
+          log.warn(
+            { err: String(err), failures, delayMs: Math.round(delayMs) },
+            "pool read failed; retrying",
+          ),
+      },
     );
     this.capacity = pool.spec.concurrency ?? 1;
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
@@ -130,6 +148,15 @@ export class WorkerProcess {
       config.leaseSeconds,
     );
     await this.heartbeat.start();
+    const events = new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log);
+    await handBackPreviousAttempts({
+      kc: this.kc,
+      namespace: config.namespace,
+      workerId: config.workerId,
+      writer: new FencedStatusWriter(new CustomObjectClient(this.kc), config.workerId),
+      events,
+      log,
+    });
 
     const specs: ModelSpec[] = [];
     const defaults = new Map<string, GeneratorDefaults>();
@@ -190,7 +217,7 @@ export class WorkerProcess {
       registry: this.registry,
       defaults: (model) => defaults.get(model),
       log,
-      events: new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log),
+      events,
       onDraining: () => void this.heartbeat?.beatSafely(),
       problem: () => this.health.problem(),
       onStorageError: async () => {
@@ -216,6 +243,7 @@ export class WorkerProcess {
     await this.heartbeat?.stop(true);
     this.storage.stop();
     await this.host?.close();
+    await this.api.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info("worker stopped");
   }

@@ -5,10 +5,10 @@
 // nothing can abort a stalled connection. This loop owns all of that: list → watch from the list's
 // resourceVersion → on close resume from the last seen version, on 410 relist and diff the cache
 // (emitting deletes for objects that vanished meanwhile), on error back off exponentially.
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest, type RequestOptions } from "node:https";
 import { Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
+import { apiGet } from "./api-get.ts";
+import { backoffDelay, type Backoff } from "./backoff.ts";
 import { isGone } from "./kube-errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { informerMetrics } from "./runtime-metrics.ts";
@@ -30,13 +30,13 @@ export interface InformerOptions {
   /** Re-emit "update" for every cached object this often; 0 or absent disables it. */
   resyncMs?: number;
   /** First and longest wait between failed attempts (default 500 ms → 30 s). */
-  backoffMs?: { initial: number; max: number };
+  backoffMs?: Backoff;
   /** Where the watch-restart counter goes: the registry the process serves. */
   registry: Registry;
   watch?: WatchLike;
 }
 
-export type RestartReason = "closed" | "gone" | "watchdog" | "error" | "list_error";
+export type RestartReason = "closed" | "gone" | "watchdog" | "error" | "list_error" | "relist";
 
 type Handlers<T> = {
   add: Array<(obj: T) => void>;
@@ -57,7 +57,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly log: Logger;
   private readonly watcher: WatchLike;
   private readonly watchdogMs: number;
-  private readonly backoff: { initial: number; max: number };
+  private readonly backoff: Backoff;
   private readonly restarts: ReturnType<typeof informerMetrics>["restarts"];
   private readonly handlers: Handlers<T> = { add: [], update: [], delete: [] };
   private cache = new Map<string, Map<string, T>>();
@@ -70,6 +70,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly sleeper = new Sleeper();
   private listAbort: AbortController | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private relistRequested = false;
 
   constructor(options: InformerOptions) {
     this.options = options;
@@ -77,7 +78,7 @@ export class Informer<T extends KubernetesObject> {
     this.log = options.logger.child({ informer: options.name });
     this.watcher = options.watch ?? new Watch(options.kc);
     this.watchdogMs = options.watchdogMs ?? 5 * 60_000;
-    this.backoff = options.backoffMs ?? { initial: 500, max: 30_000 };
+    this.backoff = options.backoffMs ?? { initialMs: 500, maxMs: 30_000 };
     this.restarts = informerMetrics(options.registry).restarts;
   }
 
@@ -121,6 +122,19 @@ export class Informer<T extends KubernetesObject> {
     this.started = undefined;
   }
 
+  /**
+   * Relists now and watches on from there, without waiting out a backoff: for when the API server
+   * was unreachable, so neither a watch that hung through the outage nor a retry sleeping after it
+   * leaves the cache behind. Deletes missed meanwhile come out of the relist's diff.
+   */
+  relistNow(): void {
+    if (this.stopped) return;
+    this.relistRequested = true;
+    this.abortWatch?.();
+    this.listAbort?.abort();
+    this.sleeper.wake();
+  }
+
   hasSynced(): boolean {
     return this.synced;
   }
@@ -139,6 +153,13 @@ export class Informer<T extends KubernetesObject> {
     // A restarted informer keeps its cache and resumes from its resourceVersion.
     if (this.synced) onSynced();
     while (!this.stopped) {
+      if (this.relistRequested) {
+        this.relistRequested = false;
+        this.resourceVersion = "";
+        failures = 0;
+        this.count("relist");
+        this.log.info("relisting after the API server came back");
+      }
       if (!this.resourceVersion) {
         try {
           await this.relist();
@@ -150,6 +171,7 @@ export class Informer<T extends KubernetesObject> {
           }
         } catch (err) {
           if (this.stopped) break;
+          if (this.relistRequested) continue;
           this.count("list_error");
           const delay = this.delay(failures++);
           this.log.warn({ err, delayMs: delay }, "list failed; retrying after backoff");
@@ -160,6 +182,7 @@ export class Informer<T extends KubernetesObject> {
       if (this.stopped) break;
       const { reason, error, sawEvents } = await this.watchOnce();
       if (this.stopped) break;
+      if (this.relistRequested) continue;
       if (sawEvents) failures = 0;
       this.count(reason);
       if (reason === "gone") {
@@ -251,11 +274,9 @@ export class Informer<T extends KubernetesObject> {
       if (this.options.fieldSelector) query.set("fieldSelector", this.options.fieldSelector);
       if (continueToken) query.set("continue", continueToken);
       this.listAbort = new AbortController();
-      const page = (await getJson(
-        this.options.kc,
-        `${this.options.path}?${query}`,
-        this.listAbort.signal,
-      )) as KubernetesList<T>;
+      const page = JSON.parse(
+        await apiGet(this.options.kc, `${this.options.path}?${query}`, { signal: this.listAbort.signal }),
+      ) as KubernetesList<T>;
       // List items omit kind/apiVersion; restore them so cached objects look like watched ones.
       const kind = page.kind?.replace(/List$/, "");
       for (const item of page.items ?? []) {
@@ -326,43 +347,6 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private delay(failures: number) {
-    const ms = Math.min(this.backoff.initial * 2 ** failures, this.backoff.max);
-    return ms / 2 + (Math.random() * ms) / 2;
+    return backoffDelay(failures, this.backoff);
   }
-}
-
-/** GET a JSON document from the API server with the kubeconfig's credentials and TLS settings. */
-async function getJson(kc: KubeConfig, path: string, signal: AbortSignal): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("kubeconfig has no current cluster");
-  const url = new URL(cluster.server + path);
-  const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" }, signal };
-  await kc.applyToHTTPSOptions(options);
-  const plain = url.protocol === "http:";
-  // applyToHTTPSOptions adds a TLS agent, which a plain-HTTP request cannot use.
-  if (plain) delete options.agent;
-  const send = plain ? httpRequest : httpsRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", reject);
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          try {
-            resolve(JSON.parse(text));
-          } catch (err) {
-            reject(err);
-          }
-          return;
-        }
-        reject(Object.assign(new Error(`GET ${url.pathname} failed: ${status} ${text}`), { code: status }));
-      });
-    });
-    req.setTimeout(60_000, () => req.destroy(new Error(`GET ${url.pathname} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
 }

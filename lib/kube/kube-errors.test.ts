@@ -92,4 +92,32 @@ describe("kube-errors", () => {
     ).rejects.toMatchObject({ code: 422 });
     expect(calls).toBe(1);
   });
+
+  it("outlasts an outage of any length with capped waits, until its signal says the write no longer matters", async () => {
+    let calls = 0;
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const waits: number[] = [];
+    const result = await retryTransient(
+      async () => {
+        if (++calls < 30) throw refused;
+        return "written";
+      },
+      { backoff: { initialMs: 1, maxMs: 4 }, onRetry: (_err, _failures, delayMs) => waits.push(delayMs) },
+    );
+    expect(result).toBe("written");
+    expect(calls).toBe(30);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(4);
+
+    const abort = new AbortController();
+    calls = 0;
+    const stopped = retryTransient(
+      async () => {
+        if (++calls === 3) abort.abort();
+        throw refused;
+      },
+      { backoff: { initialMs: 1, maxMs: 4 }, signal: abort.signal },
+    );
+    await expect(stopped).rejects.toBe(refused);
+    expect(calls).toBe(3);
+  });
 });

@@ -1,5 +1,6 @@
 // client-node 1.4 throws ApiException (`code`, `body`); its Watch reports `statusCode`; watch ERROR
 // events carry a metav1.Status (`code`). These helpers read all three so callers need not care.
+import { backoffDelay, sleep, type Backoff } from "./backoff.ts";
 
 /** The HTTP status of a Kubernetes API failure, or undefined when the error is not one. */
 export function statusCode(err: unknown): number | undefined {
@@ -46,39 +47,54 @@ export const isGone = (err: unknown) => statusCode(err) === 410;
  * the object each time so the retry writes against the current resourceVersion.
  */
 export function retryOnConflict<R>(fn: () => Promise<R>, attempts = 5): Promise<R> {
-  return retry(fn, isConflict, attempts, (attempt) => 10 * 2 ** (attempt - 1));
+  return retry(fn, isConflict, { attempts, backoff: { initialMs: 10, maxMs: 160 } });
 }
 
 /**
- * A failure that says nothing about the request itself: no HTTP status (connection reset, a
- * keep-alive socket the server closed, a timeout), throttling, or an API server in trouble.
+ * A failure that says nothing about the request itself: no HTTP status (connection refused or reset,
+ * a keep-alive socket the server closed, a timeout), throttling, or an API server in trouble.
  */
 export function isTransient(err: unknown): boolean {
   const code = statusCode(err);
   return code === undefined || code === 429 || (code >= 500 && code <= 504);
 }
 
+export interface RetryOptions {
+  /** Give up after this many calls (default: never, for as long as the API server stays away). */
+  attempts?: number;
+  /** Wait between calls (default 100 ms doubling to 10 s, with jitter). */
+  backoff?: Backoff;
+  /** Stops retrying: the last failure is thrown at once. */
+  signal?: AbortSignal;
+  /** Told of each failure that will be retried, e.g. to log it once in a while. */
+  onRetry?: (err: unknown, failures: number, delayMs: number) => void;
+}
+
 /**
- * Runs fn again while it fails transiently, with exponential backoff (100 ms doubling, at most
- * 5 s apart; about 11 s over the default 8 attempts). For writes whose loss would lose work, such
- * as a worker's final status; fn must be safe to repeat (fenced or idempotent).
+ * Runs fn again while it fails transiently, with capped exponential backoff and jitter. For writes
+ * whose loss would lose work, such as a worker's final status: by default it outlasts an API outage
+ * of any length, until `signal` says the write no longer matters. fn must be safe to repeat (fenced
+ * or idempotent).
  */
-export function retryTransient<R>(fn: () => Promise<R>, attempts = 8): Promise<R> {
-  return retry(fn, isTransient, attempts, (attempt) => Math.min(5_000, 100 * 2 ** (attempt - 1)));
+export function retryTransient<R>(fn: () => Promise<R>, options: RetryOptions = {}): Promise<R> {
+  return retry(fn, isTransient, options);
 }
 
 async function retry<R>(
   fn: () => Promise<R>,
   retryable: (err: unknown) => boolean,
-  attempts: number,
-  delayMs: (attempt: number) => number,
+  { attempts = Infinity, backoff = { initialMs: 100, maxMs: 10_000 }, signal, onRetry }: RetryOptions,
 ): Promise<R> {
-  for (let attempt = 1; ; attempt++) {
+  for (let failures = 0; ;) {
     try {
       return await fn();
     } catch (err) {
-      if (!retryable(err) || attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs(attempt)));
+      failures++;
+      if (!retryable(err) || failures >= attempts || signal?.aborted) throw err;
+      const delayMs = backoffDelay(failures - 1, backoff);
+      onRetry?.(err, failures, delayMs);
+      await sleep(delayMs, signal);
+      if (signal?.aborted) throw err;
     }
   }
 }

@@ -2,6 +2,8 @@
 // handshake: under a burst of writes that handshake, not the API server, was most of a call's
 // latency and much of the operator's CPU. This KubeConfig keeps one keep-alive agent for as long
 // as the TLS material it was built from stays the same (rotated client certificates get a new one).
+// It also gives every such call a deadline: client-node sets none, and a frozen API server accepts
+// a request and never answers it, which would hang a heartbeat or a status write for good.
 import { Agent } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 
@@ -9,12 +11,15 @@ type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 
 /** Idle connections are closed after this long; the API server keeps them open far longer. */
 const IDLE_SOCKET_MS = 30_000;
+/** A call (not a watch: client-node's Watch does not come through here) fails after this long. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export class PooledKubeConfig extends KubeConfig {
   private pooled?: { key: string; agent: Agent };
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    if (!context.getSignal()) context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     const fresh = context.getAgent();
     // Proxy agents (a subclass) and plain-HTTP agents are left as client-node made them.
     if (fresh?.constructor !== Agent) return;

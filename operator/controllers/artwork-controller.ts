@@ -134,6 +134,8 @@ export class ArtworkController implements Reconciler {
         .filter((a) => a.spec.poolRef.name === p.metadata.name && isStalled(a))
         .map(keyOf),
     );
+    // A fold recorded in a LearningState lets its Artworks compact their logs.
+    c.watch(caches.learning, (ls) => this.feedback.toCompact(ls));
     // A lost worker's Artworks go back to the queue.
     workers.onChange((worker, alive) => {
       if (alive) return;
@@ -157,8 +159,8 @@ export class ArtworkController implements Reconciler {
     if (!art) return;
     if (art.metadata.deletionTimestamp) return this.finalize(art);
     if (art.metadata.annotations?.[FEEDBACK_ANNOTATION] !== undefined) return this.feedback.take(art);
-    await this.feedback.sync(art);
-    if (isTerminal(art.status?.phase)) return;
+    const feedback = await this.feedback.sync(art);
+    if (isTerminal(art.status?.phase)) return feedback;
 
     const pool = this.ctx.caches.pools.get(key.namespace, art.spec.poolRef.name);
     const worker = art.status?.worker ? this.ctx.workers.get(key.namespace, art.status.worker) : undefined;
@@ -178,7 +180,8 @@ export class ArtworkController implements Reconciler {
         break;
     }
     if (decision.schedule) this.ctx.enqueue("scheduler", poolKeyOf(art));
-    if (decision.requeueAfterMs !== undefined) return { requeueAfterMs: decision.requeueAfterMs };
+    const later = [decision.requeueAfterMs, feedback?.requeueAfterMs].filter((ms) => ms !== undefined);
+    if (later.length > 0) return { requeueAfterMs: Math.min(...later) };
   }
 
   private async writeStatus(art: Artwork, status: ArtworkStatus) {

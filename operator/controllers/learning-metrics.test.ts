@@ -27,10 +27,14 @@ describe("LearningController metrics", () => {
     const ctx = {
       caches: {
         learning: { get: () => ls },
-        pools: { list: () => [modelPool()] },
+        pools: { list: () => [modelPool()], get: () => modelPool() },
         artworks: { list: () => [rendered] },
       },
-      client: { patchStatusOf: async () => undefined, create: async () => undefined },
+      client: {
+        get: async () => rendered,
+        patchStatusOf: async () => undefined,
+        create: async () => undefined,
+      },
       metrics: operatorMetrics(registry),
       events: { record: () => undefined },
       log: pino({ level: "silent" }),

@@ -6,14 +6,12 @@ import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node
 import express, { type Request, type Response, type Router } from "express";
 import { LRUCache } from "lru-cache";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
-import { ARTWORK_DEFAULTS, MOODS, type Artwork } from "../../crds/artwork.ts";
+import { ARTWORK_DEFAULTS, MOODS } from "../../crds/artwork.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
-import { FEEDBACK_ANNOTATION, FEEDBACK_REQUEST_ANNOTATION } from "../../crds/worker-protocol.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
-import { feedbackLog, isFeedbackAction } from "../learning/feedback-log.ts";
+import { isFeedbackAction } from "../learning/feedback-log.ts";
+import { ReactionCommitter, type CommitOutcome } from "../learning/reaction-committer.ts";
 import { suggest } from "../learning/suggestion.ts";
-import { isConflict, isNotFound } from "../../lib/kube/kube-errors.ts";
-import { objectKey } from "../../lib/kube/object-key.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const REVIEW_CACHE_TTL_MS = 10_000;
@@ -40,6 +38,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
   const reviews = { max: 10_000, ttl: REVIEW_CACHE_TTL_MS };
   const users = new LRUCache<string, { user?: ReviewedUser }>(reviews);
   const decisions = new LRUCache<string, { allowed: boolean }>(reviews);
+  const committer = new ReactionCommitter(ctx);
 
   async function authenticate(req: Request, res: Response) {
     const header = req.get("authorization") ?? "";
@@ -118,18 +117,16 @@ export function feedbackRouter(ctx: OperatorContext): Router {
         });
         return;
       }
-      const outcome = await writeReaction(ctx, namespace, artwork, action, user.username ?? "", requestId);
-      if (outcome === "not-found") {
-        res
-          .status(404)
-          .json({ error: `Artwork "${artwork}" not found in namespace "${namespace}"`, field: "artwork" });
-        return;
-      }
-      if (outcome === "busy") {
-        res
-          .status(503)
-          .set("Retry-After", "1")
-          .json({ error: "earlier reactions to this Artwork are still being taken in; retry" });
+      const outcome = await committer.submit(namespace, artwork, {
+        action,
+        time: new Date(),
+        user: user.username ?? "",
+        ...(requestId !== undefined ? { source: requestId as string } : {}),
+      });
+      const refused = REFUSALS[outcome];
+      if (refused) {
+        if (refused.retryAfter) res.set("Retry-After", String(refused.retryAfter));
+        res.status(refused.status).json({ error: refused.error(namespace, artwork), field: "artwork" });
         return;
       }
       res.status(202).json({ accepted: true, namespace, artwork, action });
@@ -205,54 +202,25 @@ export function feedbackRouter(ctx: OperatorContext): Router {
   return router;
 }
 
-/**
- * Sets the feedback annotation only while it is free (resourceVersion precondition), so two
- * callers never overwrite each other's reaction; retries while the operator takes earlier ones in.
- * A request carrying a requestId that was already taken (a client retrying after a lost
- * response) is acknowledged without a second reaction.
- */
-async function writeReaction(
-  ctx: OperatorContext,
-  namespace: string,
-  name: string,
-  action: string,
-  user: string,
-  requestId?: string,
-) {
-  for (let i = 0; i < 50; i++) {
-    let art: Artwork;
-    try {
-      art = await ctx.client.get<Artwork>(ARTWORK, namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return "not-found" as const;
-      throw err;
-    }
-    const annotations = art.metadata.annotations ?? {};
-    if (
-      requestId !== undefined &&
-      (annotations[FEEDBACK_REQUEST_ANNOTATION] === requestId ||
-        feedbackLog(art).some((e) => e.source === requestId))
-    ) {
-      return "written" as const;
-    }
-    if (annotations[FEEDBACK_ANNOTATION] === undefined) {
-      try {
-        await ctx.client.patchMetadataOf(ARTWORK, art, {
-          annotations: {
-            [FEEDBACK_ANNOTATION]: action,
-            ...(requestId !== undefined ? { [FEEDBACK_REQUEST_ANNOTATION]: requestId } : {}),
-          },
-        });
-        ctx.log.info(
-          { artwork: objectKey(art), action, user },
-          "accepted a reaction through the feedback API",
-        );
-        return "written" as const;
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100 + Math.random() * 100));
-  }
-  return "busy" as const;
-}
+/** How the POST answers a reaction that was not written; none of them loses one that was. */
+const REFUSALS: Partial<
+  Record<CommitOutcome, { status: number; retryAfter?: number; error: (ns: string, name: string) => string }>
+> = {
+  "not-found": { status: 404, error: (ns, name) => `Artwork "${name}" not found in namespace "${ns}"` },
+  deleting: { status: 409, error: (ns, name) => `Artwork "${name}" in namespace "${ns}" is being deleted` },
+  unreadable: {
+    status: 409,
+    error: (ns, name) =>
+      `the feedback log of Artwork "${name}" in namespace "${ns}" is unreadable (see its FeedbackLogValid condition)`,
+  },
+  full: {
+    status: 429,
+    retryAfter: 1,
+    error: () => "this Artwork holds as many unfolded reactions as it may; retry after Retry-After seconds",
+  },
+  busy: {
+    status: 503,
+    retryAfter: 1,
+    error: () => "other writers to this Artwork kept winning; retry after Retry-After seconds",
+  },
+};

@@ -3,7 +3,9 @@ import { foldReactions, type ArtworkReactions } from "./feedback-fold.ts";
 
 const now = new Date("2026-06-01T00:00:00Z");
 const art: ArtworkReactions = {
+  key: "fox/u1",
   uid: "u1",
+  through: 0,
   model: "painter",
   mood: "serene",
   prompt: "a calm blue lake at dawn",
@@ -40,7 +42,19 @@ describe("foldReactions", () => {
     const second = foldReactions({ rewards: { delete: -5 } }, first.status, [more], now);
     expect(second.folded).toBe(1);
     expect(second.status.arms?.[0]?.rewardSum).toBe(-2);
-    expect(second.status.folded).toEqual({ u1: 3 });
+    expect(second.status.folded).toEqual({ "fox/u1": 3 });
+  });
+
+  it("folds nothing the Artwork has compacted, though the LearningState holds no record of it", () => {
+    const { status, folded } = foldReactions({}, {}, [{ ...art, through: 1 }], now);
+    expect(folded).toBe(1);
+    expect(status.events).toEqual({ like: 1 });
+  });
+
+  it("reads a first-release record (keyed by UID alone) and replaces it", () => {
+    const { status, folded } = foldReactions({}, { folded: { u1: 1 } }, [art], now);
+    expect(folded).toBe(1);
+    expect(status.folded).toEqual({ "fox/u1": 2 });
   });
 
   it("learns prompt words and parameters from well-received artworks", () => {

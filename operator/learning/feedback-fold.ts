@@ -1,5 +1,7 @@
 // Folds reactions into a LearningState status. Idempotent by construction: each Artwork's
-// reactions are numbered, and the status records the highest number folded per Artwork UID.
+// reactions are numbered, and the status records the highest number folded per Artwork (a fold
+// record) until the Artwork has compacted them into its counts (see learning-controller.ts).
+import type { Artwork } from "../../crds/artwork.ts";
 import {
   LEARNING_DEFAULTS,
   type FeedbackAction,
@@ -12,13 +14,36 @@ import { foldReward } from "./bandit.ts";
 import { foldPromptPattern } from "./prompt-patterns.ts";
 
 export interface ArtworkReactions {
+  /** The Artwork's fold record key (recordKey). */
+  key: string;
   uid: string;
   model: string;
   mood: string;
   prompt: string;
   steps?: number;
   guidanceScale?: number;
+  /** Reactions numbered up to this one are folded already (compacted on the Artwork). */
+  through: number;
   log: FeedbackLogEntry[];
+}
+
+/**
+ * The key of an Artwork's fold record: its name (so a record whose Artwork is not in the cache can be
+ * looked up) and its UID (so a new Artwork of the same name starts afresh).
+ */
+export function recordKey(art: Artwork) {
+  return `${art.metadata.name ?? ""}/${art.metadata.uid ?? ""}`;
+}
+
+/** The name and UID in a record key; a key of the first release is a bare UID. */
+export function parseRecordKey(key: string): { name?: string; uid: string } {
+  const slash = key.lastIndexOf("/");
+  return slash < 0 ? { uid: key } : { name: key.slice(0, slash), uid: key.slice(slash + 1) };
+}
+
+/** The highest reaction number of `art` that `status` records as folded (0 when it holds no record). */
+export function foldedSeq(status: LearningStateStatus | undefined, art: Artwork) {
+  return status?.folded?.[recordKey(art)] ?? status?.folded?.[art.metadata.uid ?? ""] ?? 0;
 }
 
 export function rewardFor(spec: LearningStateSpec, action: FeedbackAction) {
@@ -41,7 +66,7 @@ export function foldReactions(
   let folded = 0;
   const halfLife = spec.decay?.halfLifeHours;
   for (const art of artworks) {
-    const done = next.folded[art.uid] ?? 0;
+    const done = Math.max(art.through, next.folded[art.key] ?? next.folded[art.uid] ?? 0);
     for (const entry of [...art.log].sort((a, b) => a.seq - b.seq)) {
       if (entry.seq <= done) continue;
       const reward = rewardFor(spec, entry.action);
@@ -49,7 +74,9 @@ export function foldReactions(
       next.parameters = foldParameters(next.parameters, art, reward);
       next.promptPatterns = foldPromptPattern(next.promptPatterns, art.prompt, reward);
       next.events[entry.action] = (next.events[entry.action] ?? 0) + 1;
-      next.folded[art.uid] = entry.seq;
+      next.folded[art.key] = entry.seq;
+      // A first-release record (keyed by UID alone) is replaced by the new one.
+      delete next.folded[art.uid];
       folded++;
     }
   }

@@ -21,7 +21,9 @@ const learned = (spec: LearningStateSpec) => learningState({ arms, parameters },
 function reactedTo(...actions: FeedbackAction[]): ArtworkReactions {
   const log = actions.map((action, i) => ({ seq: i + 1, action, time: ago(0) }));
   return {
+    key: "lake/u1",
     uid: "u1",
+    through: 0,
     model: "painter",
     mood: "serene",
     prompt: "a calm lake",

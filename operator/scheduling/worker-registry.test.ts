@@ -51,9 +51,9 @@ function leaseSource(initial: V1Lease[] = []) {
   return { source, put };
 }
 
-function registry(initial: V1Lease[] = []) {
+function registry(initial: V1Lease[] = [], lastContact?: () => number) {
   const { source, put } = leaseSource(initial);
-  const r = new WorkerRegistry(source, 100);
+  const r = new WorkerRegistry(source, 100, undefined, lastContact);
   const lost: string[] = [];
   r.onChange((w, alive) => {
     if (!alive) lost.push(w.id);
@@ -125,5 +125,31 @@ describe("WorkerRegistry", () => {
     expect(lost).toEqual([]);
     await vi.advanceTimersByTimeAsync(400);
     expect(lost).toEqual(["old"]);
+  });
+
+  it("loses no worker while this operator cannot reach the API server, and gives each a full lease after", async () => {
+    // The API server answers until `outageAt`, then not for 60 s: renewals made meanwhile are unseen.
+    let contact = NOW;
+    const { r, put, lost, alive } = registry([], () => contact);
+    put(lease("w", 0, 1));
+    await vi.advanceTimersByTimeAsync(1000);
+    contact = Date.now();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(alive("w")).toBe(true);
+    expect(lost).toEqual([]);
+    // Back: every Lease counts as observed now, so the worker has a full lease to be seen renewing.
+    contact = Date.now();
+    r.restartObservations();
+    await vi.advanceTimersByTimeAsync(LEASE_SECONDS * 1000 - 200);
+    expect(alive("w")).toBe(true);
+    expect(lost).toEqual([]);
+    put(lease("w", 0, 2));
+    expect(alive("w")).toBe(true);
+    // A worker that really stopped renewing is lost once the API server has been reached after its lease.
+    await vi.advanceTimersByTimeAsync(LEASE_SECONDS * 1000 + 200);
+    expect(lost).toEqual([]);
+    contact = Date.now();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(lost).toEqual(["w"]);
   });
 });

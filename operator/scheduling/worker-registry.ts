@@ -1,7 +1,9 @@
 // Workers by namespace and id, from their heartbeat Leases. Liveness is judged by when this process
 // saw each Lease change (see lib/kube/lease-observation.ts), never by the worker's renewTime against
 // our clock. A Lease that stops being renewed produces no watch event, so a timer notices expiry and
-// reports the worker as lost.
+// reports the worker as lost. Nor is a worker judged by renewals this process could not have seen:
+// it is lost only once this process has reached the API server after the worker's lease ran out,
+// and after an outage every worker gets a full lease from the moment the API server is back.
 import type { V1Lease } from "@kubernetes/client-node";
 import type { Informer } from "../../lib/kube/informer.ts";
 import { observeLease, type LeaseObservation } from "../../lib/kube/lease-observation.ts";
@@ -23,6 +25,8 @@ export class WorkerRegistry {
     private readonly leases: LeaseSource,
     private readonly checkEveryMs = 500,
     private readonly clock: () => number = () => Date.now(),
+    /** Local time this process last reached the API server (ApiReachability); by default, always. */
+    private readonly lastContact: () => number = () => Infinity,
   ) {}
 
   /** Called when a worker appears, changes, dies or goes away. */
@@ -77,12 +81,20 @@ export class WorkerRegistry {
     }
   }
 
+  /** The API server is back after an outage: every Lease counts as observed now. */
+  restartObservations() {
+    this.observations.clear();
+  }
+
   /** Records the Lease's current renewal (restarting its clock when it changed) and reads the worker. */
   private view(lease: V1Lease, now: number): WorkerView | undefined {
     const key = leaseKey(lease);
     const observation = observeLease(this.observations.get(key), lease, now);
     this.observations.set(key, observation);
-    return workerFromLease(lease, observation);
+    const w = workerFromLease(lease, observation);
+    // Not in touch with the API server since the lease ran out: the renewal may well exist unseen.
+    if (w && this.lastContact() < w.expiresAt) w.expiresAt = Math.max(w.expiresAt, now + this.checkEveryMs);
+    return w;
   }
 
   all(namespace?: string): WorkerView[] {

@@ -23,6 +23,8 @@ export interface ControlPlaneState {
   pids: number[];
   tokens: Record<LocalUser, string>;
   caCert: string;
+  /** How the API server was started, so a fault test can start it again with the same flags. */
+  apiserver: { binary: string; args: string[]; logFile: string };
 }
 
 export interface StartOptions {
@@ -144,31 +146,27 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   watchExit("etcd", etcd, etcdLog);
 
   const apiLog = join(dataDir, "kube-apiserver.log");
-  const apiserver = startProcess(
-    bins.kubeApiserver,
-    [
-      `--etcd-servers=${etcdUrl}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--tls-cert-file=${certs.servingCert}`,
-      `--tls-private-key-file=${certs.servingKey}`,
-      `--client-ca-file=${certs.caCert}`,
-      `--token-auth-file=${tokenFile}`,
-      "--authorization-mode=RBAC",
-      "--service-cluster-ip-range=10.0.0.0/24",
-      "--service-account-issuer=https://kubernetes.default.svc",
-      `--service-account-key-file=${certs.serviceAccountPub}`,
-      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-      // No controller-manager runs here to create default service accounts for pods.
-      "--disable-admission-plugins=ServiceAccount",
-      "--allow-privileged=true",
-      `--cert-dir=${join(dataDir, "pki")}`,
-      "--v=1",
-    ],
-    apiLog,
-    detached,
-  );
+  const apiserverArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${apiPort}`,
+    `--tls-cert-file=${certs.servingCert}`,
+    `--tls-private-key-file=${certs.servingKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    `--token-auth-file=${tokenFile}`,
+    "--authorization-mode=RBAC",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--service-account-issuer=https://kubernetes.default.svc",
+    `--service-account-key-file=${certs.serviceAccountPub}`,
+    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+    // No controller-manager runs here to create default service accounts for pods.
+    "--disable-admission-plugins=ServiceAccount",
+    "--allow-privileged=true",
+    `--cert-dir=${join(dataDir, "pki")}`,
+    "--v=1",
+  ];
+  const apiserver = startProcess(bins.kubeApiserver, apiserverArgs, apiLog, detached);
   watchExit("kube-apiserver", apiserver, apiLog);
 
   const server = `https://127.0.0.1:${apiPort}`;
@@ -201,7 +199,29 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
     pids,
     tokens,
     caCert: certs.caCert,
+    apiserver: { binary: bins.kubeApiserver, args: apiserverArgs, logFile: apiLog },
   };
+}
+
+/**
+ * Starts the API server again with the flags it first ran with, after a fault test killed it (etcd
+ * kept running, so every object is still there), and waits until it is ready. The new process
+ * takes the old one's place in `state.pids`, so stopControlPlane stops it.
+ */
+export async function restartApiserver(state: ControlPlaneState, timeoutMs = 120_000) {
+  const { binary, args, logFile } = state.apiserver;
+  const child = startProcess(binary, args, logFile, false);
+  const at = state.pids.length - 1;
+  if (typeof child.pid === "number") state.pids[at] = child.pid;
+  let exited: string | undefined;
+  child.on("exit", (code, signal) => (exited = `kube-apiserver exited (${code ?? signal}) while starting`));
+  await waitHttps(
+    `${state.server}/readyz`,
+    await readFile(state.caCert),
+    state.tokens.admin,
+    timeoutMs,
+    () => exited,
+  );
 }
 
 export function kubeconfigYaml(server: string, ca: Buffer, token: string, user = "admin") {

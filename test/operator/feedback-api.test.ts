@@ -1,7 +1,7 @@
 // The feedback API over HTTP: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
+import { FEEDBACK_ANNOTATION, MAX_PENDING_REACTIONS } from "../../crds/worker-protocol.ts";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
 import { controlPlane, createNamespace, kubeConfig } from "../support/cluster.ts";
 import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
@@ -113,15 +113,38 @@ describe("POST /api/feedback", () => {
     expect([first.status, retry.status]).toEqual([202, 202]);
     await new Promise((r) => setTimeout(r, 1500));
     const art = await getArtwork(ns, "sunset");
-    const log = JSON.parse(art.metadata.annotations?.["aria.dev/feedback-log"] ?? "[]") as Array<{
-      action: string;
-    }>;
-    expect(log.filter((e) => e.action === "share")).toHaveLength(1);
+    const log = JSON.parse(art.metadata.annotations?.["aria.dev/feedback-log"] ?? "{}") as {
+      pending: Array<{ action: string }>;
+    };
+    expect(log.pending.filter((e) => e.action === "share")).toHaveLength(1);
     const bad = await post(
       { namespace: ns, artwork: "sunset", action: "share", requestId: "no spaces" },
       "alice",
     );
     expect(bad.body.field).toBe("requestId");
+  });
+
+  it(`asks for a retry (429, Retry-After) once an Artwork holds ${MAX_PENDING_REACTIONS} unfolded reactions, losing none`, async () => {
+    // Never rendered, so nothing folds its reactions and they stay pending.
+    await createArtwork(ns, "crowded", { ...QUICK, poolRef: { name: "studio" } });
+    const send = (i: number) =>
+      post({ namespace: ns, artwork: "crowded", action: "like", requestId: `crowd-${i}` }, "alice");
+    const first = await Promise.all(Array.from({ length: MAX_PENDING_REACTIONS }, (_, i) => send(i)));
+    expect(first.every((r) => r.status === 202)).toBe(true);
+    const res = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${controlPlane().tokens.alice}` },
+      body: JSON.stringify({ namespace: ns, artwork: "crowded", action: "love" }),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    const art = await getArtwork(ns, "crowded");
+    expect(art.metadata.annotations?.["aria.dev/feedback-log"]?.length).toBeLessThan(100 * 1024);
+    const log = JSON.parse(art.metadata.annotations?.["aria.dev/feedback-log"] ?? "{}") as {
+      pending: Array<{ action: string; source?: string }>;
+    };
+    expect(new Set(log.pending.map((e) => e.source)).size).toBe(MAX_PENDING_REACTIONS);
+    expect(log.pending.some((e) => e.action === "love")).toBe(false);
   });
 
   it("suggests a model and parameters for a mood", async () => {

@@ -106,7 +106,7 @@ function newInformer(app: string, options: { watch?: WatchLike; watchdogMs?: num
     name: `configmaps-${app}`,
     logger,
     registry,
-    backoffMs: { initial: 50, max: 500 },
+    backoffMs: { initialMs: 50, maxMs: 500 },
     ...options,
   });
   informers.push(informer);

@@ -6,11 +6,22 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { PooledKubeConfig } from "../../lib/kube/pooled-kube-config.ts";
-import { kubeconfigYaml, type LocalUser } from "../controlplane/control-plane.ts";
+import { kubeconfigYaml, type ControlPlaneState, type LocalUser } from "../controlplane/control-plane.ts";
 import { readFileSync } from "node:fs";
 
-export function controlPlane() {
-  return inject("controlPlane");
+let own: ControlPlaneState | undefined;
+
+/**
+ * Points every helper of this test file at a control plane of its own: for a fault test that
+ * stops or kills its API server, which must not take the shared one from the other test files.
+ */
+export function useControlPlane(state: ControlPlaneState) {
+  own = state;
+  kubeConfigs.clear();
+}
+
+export function controlPlane(): ControlPlaneState {
+  return own ?? inject("controlPlane");
 }
 
 const kubeConfigs = new Map<LocalUser, KubeConfig>();

@@ -23,6 +23,7 @@ import { readDefaults } from "../pipeline/generator-defaults.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import { WorkerUnfit, type HealthProblem } from "../worker-health.ts";
 import { FencedOut, FencedStatusWriter } from "./fenced-status-writer.ts";
+import { handBackStatus } from "./hand-back.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
 import { ResultPublisher } from "./result-publisher.ts";
@@ -75,7 +76,15 @@ export class ArtworkRunner {
   private draining = false;
 
   constructor(private readonly o: RunnerOptions) {
-    this.writer = new FencedStatusWriter(new CustomObjectClient(o.kc), o.workerId);
+    this.writer = new FencedStatusWriter(
+      new CustomObjectClient(o.kc),
+      o.workerId,
+      (art, err, failures, delayMs) =>
+        o.log.warn(
+          { artwork: objectKey(art), err: String(err), failures, delayMs: Math.round(delayMs) },
+          "status write failed; retrying after backoff",
+        ),
+    );
     this.publisher = new ResultPublisher(o.store, o.metrics);
     this.informer = new Informer<Artwork>({
       kc: o.kc,
@@ -98,6 +107,11 @@ export class ArtworkRunner {
     await this.informer.start();
   }
 
+  /** The API server is back after an outage: relist what is bound here rather than trust a watch that hung. */
+  relist() {
+    this.informer.relistNow();
+  }
+
   private consider(art: Artwork) {
     const key = objectKey(art);
     const status = art.status ?? {};
@@ -118,11 +132,16 @@ export class ArtworkRunner {
     const abort = new AbortController();
     const entry: Running = { attempt, abort, done: Promise.resolve() };
     this.running.set(key, entry);
-    entry.done = this.run(art, attempt, abort.signal).finally(() => {
-      if (this.running.get(key) === entry) this.running.delete(key);
-      this.finished.set(key, attempt);
-      this.recheck();
-    });
+    entry.done = this.run(art, attempt, abort.signal)
+      // Whatever went wrong stays with this Artwork: the worker and its other renders go on.
+      .catch((err: unknown) =>
+        this.o.log.error({ artwork: key, attempt, err: String(err) }, "artwork attempt ended with an error"),
+      )
+      .finally(() => {
+        if (this.running.get(key) === entry) this.running.delete(key);
+        this.finished.set(key, attempt);
+        this.recheck();
+      });
   }
 
   /** A slot freed up: look again at what is bound here and waiting. */
@@ -136,6 +155,9 @@ export class ArtworkRunner {
     const model = art.status?.model ?? art.spec.model ?? "";
     const req = renderRequestFor(art, this.o.defaults(model) ?? readDefaults({}));
     const log = this.o.log.child({ artwork: key, attempt });
+    // Its writes are retried through an API outage of any length (a finished render's result is
+    // kept until written); only the attempt's end (deleted, or no longer this worker's) stops them.
+    const writer = this.writer.until(signal);
     let conditions = art.status?.conditions;
     const phase = (change: PhaseChange) => {
       conditions = artworkConditions(conditions, change, art.metadata.generation);
@@ -150,7 +172,7 @@ export class ArtworkRunner {
           `worker ${this.o.workerId} cannot take work: ${problem.message}`,
         );
       }
-      await this.writer.write(art, attempt, {
+      await writer.write(art, attempt, {
         ...phase({
           phase: "Generating",
           reason: "Generating",
@@ -175,11 +197,11 @@ export class ArtworkRunner {
       );
       this.o.metrics.active.set({ pool: this.o.pool }, this.running.size);
 
-      const progress = new ProgressReporter(art, attempt, this.writer, this.o.hub);
+      const progress = new ProgressReporter(art, attempt, writer, this.o.hub);
       const result = await this.o.host.render(req, progress.report, signal);
       await progress.flush();
       const status = await this.publisher.publish(art, req, result);
-      await this.writer.write(art, attempt, status);
+      await writer.write(art, attempt, status);
       const seconds = (performance.now() - started) / 1000;
       const succeeded = status.phase === "Succeeded";
       this.o.metrics.duration.observe(
@@ -211,6 +233,7 @@ export class ArtworkRunner {
       if (workerAtFault && attempt < maxAttempts) {
         log.warn({ reason, err: message }, "artwork failed on this worker; handed back for another attempt");
         await this.handBack(
+          writer,
           art,
           attempt,
           reason,
@@ -224,7 +247,7 @@ export class ArtworkRunner {
       log.error({ reason, err: message }, "artwork failed");
       this.o.events.record(art, "Warning", reason, message);
       try {
-        await this.writer.write(art, attempt, {
+        await writer.write(art, attempt, {
           ...phase({ phase: "Failed", reason, message }),
           completionTime: rfc3339(new Date()),
           progress: undefined,
@@ -254,7 +277,9 @@ export class ArtworkRunner {
         r.abort.abort();
         const art = this.informer.list().find((a) => objectKey(a) === key);
         if (!art) continue;
+        // Bounded: a worker that cannot reach the API server leaves it to its Lease running out.
         await this.handBack(
+          this.writer.until(AbortSignal.timeout(graceMs)),
           art,
           r.attempt,
           "HandedBack",
@@ -271,20 +296,16 @@ export class ArtworkRunner {
   }
 
   /** Unbinds the attempt (phase Pending, no worker) so the operator binds the Artwork elsewhere. */
-  private async handBack(art: Artwork, attempt: number, reason: string, message: string) {
+  private async handBack(
+    writer: FencedStatusWriter,
+    art: Artwork,
+    attempt: number,
+    reason: string,
+    message: string,
+  ) {
     const key = objectKey(art);
     try {
-      await this.writer.write(art, attempt, {
-        phase: "Pending",
-        message,
-        worker: undefined,
-        progress: undefined,
-        conditions: artworkConditions(
-          art.status?.conditions,
-          { phase: "Pending", reason, message },
-          art.metadata.generation,
-        ),
-      });
+      await writer.write(art, attempt, handBackStatus(art, reason, message));
     } catch (err) {
       // Fenced out: it is no longer this worker's to hand back.
       if (err instanceof FencedOut) return;

@@ -28,19 +28,32 @@ export class FencedStatusWriter {
   constructor(
     private readonly client: CustomObjectClient,
     private readonly workerId: string,
+    private readonly onRetry?: (art: Artwork, err: unknown, failures: number, delayMs: number) => void,
+    private readonly signal?: AbortSignal,
   ) {}
 
+  /** This writer, retrying only until `signal` aborts: for one attempt, ended when it stops being ours. */
+  until(signal: AbortSignal): FencedStatusWriter {
+    return new FencedStatusWriter(this.client, this.workerId, this.onRetry, signal);
+  }
+
   /**
-   * Transient failures are retried (the fence makes a repeat harmless), so a dropped connection
-   * cannot turn a finished render into a failed one; `bestEffort` writes (progress, superseded by
-   * the next) are tried once. A rejected fence throws FencedOut.
+   * Transient failures are retried (the fence makes a repeat harmless) for as long as the API
+   * server stays away, so an outage cannot turn a finished render into a failed or lost one; only
+   * the writer's signal (the Artwork was deleted or given to another attempt) ends them. `bestEffort`
+   * writes (progress, superseded by the next) are tried once. A rejected fence throws FencedOut.
    */
   async write(art: Artwork, attempt: number, status: ArtworkStatus, bestEffort = false) {
     const ops = fencedPatch(this.workerId, attempt, status);
     const patch = () =>
       this.client.jsonPatchStatus(ARTWORK, art.metadata.namespace ?? "", art.metadata.name ?? "", ops);
     try {
-      await (bestEffort ? patch() : retryTransient(patch));
+      await (bestEffort
+        ? patch()
+        : retryTransient(patch, {
+            signal: this.signal,
+            onRetry: (err, failures, delayMs) => this.onRetry?.(art, err, failures, delayMs),
+          }));
     } catch (err) {
       if (statusCode(err) === 422 || statusCode(err) === 404) throw new FencedOut();
       throw err;

@@ -36,8 +36,9 @@ export class Heartbeat {
     this.leaseName = workerLeaseName(pool, workerId);
   }
 
+  /** The first renewal; one that fails (the API server is away) is retried on the next beat. */
   async start() {
-    await this.beat();
+    await this.beatSafely();
     this.timer = setInterval(() => void this.beatSafely(), this.intervalMs);
   }
 

@@ -32,7 +32,9 @@ export class ProgressReporter {
   private readonly key: string;
   // The first progress write waits an interval too: a render shorter than that gets none.
   private lastWrite = Date.now();
-  private pending: Promise<void> = Promise.resolve();
+  /** The write in flight, if any, and the newest progress that waits for it. */
+  private inFlight: Promise<void> | undefined;
+  private next: ArtworkStatus | undefined;
 
   constructor(
     private readonly art: Artwork,
@@ -51,15 +53,25 @@ export class ProgressReporter {
     const now = Date.now();
     if (now - this.lastWrite < PROGRESS_INTERVAL_MS) return;
     this.lastWrite = now;
-    const status = progressStatus(p, this.art);
-    // One progress write in flight at a time; a rejected one means another attempt took over.
-    this.pending = this.pending.then(() =>
-      this.writer.write(this.art, this.attempt, status, true).catch(() => undefined),
-    );
+    // One progress write in flight at a time; while the API server is slow or away, only the
+    // newest progress waits for it (a queue of stale ones would hold up the final write).
+    this.next = progressStatus(p, this.art);
+    this.inFlight ??= this.drain();
   };
 
-  /** Waits for the last progress write, so it cannot land after the final one. */
-  flush(): Promise<void> {
-    return this.pending;
+  private async drain() {
+    while (this.next) {
+      const status = this.next;
+      this.next = undefined;
+      // A rejected one means another attempt took over; a failed one is superseded by the next.
+      await this.writer.write(this.art, this.attempt, status, true).catch(() => undefined);
+    }
+    this.inFlight = undefined;
+  }
+
+  /** Drops progress not yet written and waits for the one in flight, so it cannot land after the final write. */
+  async flush(): Promise<void> {
+    this.next = undefined;
+    await this.inFlight;
   }
 }
