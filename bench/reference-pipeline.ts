@@ -1,28 +1,22 @@
 // Aria's generator against the Python reference: diffusers' OnnxStableDiffusionPipeline on the same
 // ONNX files (the built-in aria-painter), from the same initial latents, with the model's Euler
-// scheduler config and the same steps and guidance. The reference is installed from PyPI into
-// bench/.venv on first use. Run: npx tsx bench/reference-pipeline.ts [--repeats 5]
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+// scheduler config and the same steps and guidance. The reference venv is created from PyPI on first
+// use (test/reference/requirements.txt, cached outside git). Run: npx tsx bench/reference-pipeline.ts [--repeats 5]
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { ensureBuiltinModel } from "../models/builtin.ts";
 import { SessionFactory } from "../worker/onnx/session-factory.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import { RunMeter } from "../worker/onnx/run-meter.ts";
 import { createRng } from "../worker/random/rng.ts";
+import { ensureReferenceVenv, runPython, type ReferenceVenv } from "../test/reference/python-venv.ts";
 import { machineFacts, median, numberFlag, printTable } from "./report.ts";
 
-const run = promisify(execFile);
 const REPEATS = numberFlag("repeats", 5);
 const PROMPT = "a red sunset over a calm sea, warm and glowing";
 const SEED = 1234;
-const VENV = fileURLToPath(new URL(".venv", import.meta.url));
-const PYTHON = join(VENV, "bin", "python");
-const PACKAGES = ["diffusers", "transformers", "onnxruntime", "numpy", "torch"];
 
 const dir = await ensureBuiltinModel("aria-painter");
 const defaults = (
@@ -36,9 +30,11 @@ machineFacts({
   Render: `aria-painter ${width}×${height}, ${steps} steps Euler, guidance ${guidanceScale}, seed ${SEED}; ${REPEATS} timed runs each after one warm-up`,
 });
 
-const installed = await installReference();
-if (installed !== true) {
-  console.log(`The reference could not be installed, so no comparison was made:\n${installed}`);
+let venv: ReferenceVenv;
+try {
+  venv = await ensureReferenceVenv();
+} catch (error) {
+  console.log(`The reference could not be installed, so no comparison was made: ${(error as Error).message}`);
   process.exit(0);
 }
 
@@ -74,16 +70,12 @@ await registry.releaseAll();
 const work = await mkdtemp(join(tmpdir(), "aria-reference-"));
 const latents = createRng(SEED).randn(4 * (height / 8) * (width / 8));
 await writeFile(join(work, "latents.bin"), latents);
-const { stdout } = await run(
-  PYTHON,
-  [
-    fileURLToPath(new URL("reference_pipeline.py", import.meta.url)),
-    ...["--model", dir, "--latents", join(work, "latents.bin"), "--image", join(work, "image.bin")],
-    ...["--prompt", PROMPT, "--steps", String(steps), "--guidance", String(guidanceScale)],
-    ...["--width", String(width), "--height", String(height), "--repeats", String(REPEATS)],
-  ],
-  { maxBuffer: 16 * 1024 * 1024 },
-);
+const stdout = await runPython(venv, [
+  fileURLToPath(new URL("reference_pipeline.py", import.meta.url)),
+  ...["--model", dir, "--latents", join(work, "latents.bin"), "--image", join(work, "image.bin")],
+  ...["--prompt", PROMPT, "--steps", String(steps), "--guidance", String(guidanceScale)],
+  ...["--width", String(width), "--height", String(height), "--repeats", String(REPEATS)],
+]);
 const reference = JSON.parse(stdout.trim().split("\n").at(-1)!) as { perStepMs: number[] };
 const referenceImage = await readFile(join(work, "image.bin"));
 await rm(work, { recursive: true, force: true });
@@ -115,24 +107,3 @@ printTable("Aria vs diffusers' OnnxStableDiffusionPipeline (same ONNX files, sam
   },
   { figure: "final image, max |Aria − reference| (0–255)", samples: [max], unit: "", digits: 0 },
 ]);
-
-/** true once the venv imports every package; otherwise pip's own words on why not. */
-async function installReference(): Promise<true | string> {
-  const check = () =>
-    run(PYTHON, ["-c", "import diffusers, transformers, onnxruntime, numpy, torch"]).then(
-      () => true as const,
-      (error: { stderr?: string }) => error.stderr ?? String(error),
-    );
-  if (existsSync(PYTHON) && (await check()) === true) return true;
-  console.log(`installing the reference into ${VENV}: pip install ${PACKAGES.join(" ")} (torch is large)`);
-  try {
-    await run("python3", ["-m", "venv", VENV]);
-    await run(PYTHON, ["-m", "pip", "install", "--quiet", "--progress-bar", "off", ...PACKAGES], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    return (e.stderr || e.message).trim().split("\n").slice(-20).join("\n");
-  }
-  return check();
-}

@@ -1,44 +1,51 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeTokenizerFiles } from "../../models/tokenizer-files.ts";
+import { clipVocabulary, writeTokenizerFiles } from "../../models/tokenizer-files.ts";
+import { writeSdTokenizer } from "../../test/reference/sd-tokenizers.ts";
 import { BPE_CACHE_WORDS, ClipTokenizer } from "./clip-tokenizer.ts";
 
+interface FixtureCase {
+  prompt: string;
+  sd15: { ids: number[]; length: number };
+  sd2: { ids: number[]; length: number };
+}
+
 /**
- * Reference ids (up to and including the end token) from Hugging Face transformers 5.24.0
- * `CLIPTokenizer(vocab_file, merges_file)` over the files `writeTokenizerFiles` produces from the
- * committed CLIP BPE file (same vocabulary as openai/clip-vit-base-patch32), in a throwaway venv
- * (`pip install transformers`; its CLIPTokenizer is the `tokenizers`-backed one):
- *   tok(text, padding="max_length", max_length=77, truncation=True)["input_ids"]
+ * transformers' CLIPTokenizer on a few hundred varied prompts, for SD 1.5 and SD 2 style tokenizer
+ * folders over the real CLIP vocabulary: `ids` as a diffusers pipeline feeds them (77, truncated,
+ * padded), `length` the whole prompt's. Regenerate: npx tsx test/reference/clip-tokenizer-fixture.ts
  */
-const REFERENCE: Array<[string, number[]]> = [
-  ["a photo of a cat", [49406, 320, 1125, 539, 320, 2368, 49407]],
-  ["A RED Sunset over the OCEAN!!", [49406, 320, 736, 3424, 962, 518, 4918, 748, 49407]],
-  [
-    "it's 2024, isn't it? 3.14159",
-    [49406, 585, 568, 273, 271, 273, 275, 267, 2923, 713, 585, 286, 274, 269, 272, 275, 272, 276, 280, 49407],
-  ],
-  ["café naïve résumé", [49406, 15304, 1097, 35689, 563, 29106, 7054, 4166, 49407]],
-  ["🎨🖌️ a painting 👩‍🎨", [49406, 31953, 6269, 234, 1001, 320, 3086, 26304, 13461, 49407]],
-  [
-    "东京的夜景 桜の花",
-    [
-      49406, 19759, 250, 21078, 105, 163, 248, 226, 23170, 250, 48132, 363, 162, 43991, 21575, 164, 232, 365,
-      49407,
-    ],
-  ],
-  [
-    "שלום עולם مرحبا بالعالم",
-    [
-      49406, 147, 102, 147, 250, 147, 243, 147, 507, 147, 95, 147, 243, 147, 250, 147, 507, 12986, 10948,
-      25722, 16378, 22625, 16378, 12973, 18843, 12973, 29945, 49407,
-    ],
-  ],
-  ["  multiple   spaces\tand\nnewlines  ", [49406, 6470, 9006, 537, 1218, 3418, 49407]],
-  ["", [49406, 49407]],
-  ["<|endoftext|> hello", [49406, 49407, 3306, 49407]],
-];
+const FIXTURE = JSON.parse(
+  readFileSync(new URL("./clip-tokenizer.fixture.json", import.meta.url), "utf8"),
+) as { generator: string; cases: FixtureCase[] };
+const CONTEXT = 77;
+
+describe.each(["sd15", "sd2"] as const)("ClipTokenizer with %s tokenizer files", (style) => {
+  let dir: string;
+  let tokenizer: ClipTokenizer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `aria-tokenizer-${style}-`));
+    await writeSdTokenizer(dir, style);
+    tokenizer = await ClipTokenizer.fromDir(dir);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(FIXTURE.cases.map((c, i) => [i, JSON.stringify(c.prompt).slice(0, 60), c] as const))(
+    `gives ${FIXTURE.generator}'s ids for prompt %i %s`,
+    (_, __, { prompt, [style]: expected }) => {
+      const { inputIds, truncated, droppedTokens } = tokenizer.encode(prompt);
+      expect(inputIds).toEqual(expected.ids);
+      expect(droppedTokens).toBe(Math.max(0, expected.length - CONTEXT));
+      expect(truncated).toBe(expected.length > CONTEXT);
+    },
+  );
+});
 
 describe("ClipTokenizer", () => {
   let dir: string;
@@ -53,21 +60,15 @@ describe("ClipTokenizer", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(REFERENCE)("matches HF CLIPTokenizer for %j", (text, expected) => {
-    const { inputIds, attentionMask, truncated } = tokenizer.encode(text);
-    expect(inputIds).toHaveLength(77);
-    expect(inputIds.slice(0, expected.length)).toEqual(expected);
-    expect(inputIds.slice(expected.length).every((id) => id === 49407)).toBe(true);
-    expect(attentionMask.reduce((a, b) => a + b, 0)).toBe(expected.length);
-    expect(truncated).toBe(false);
-  });
-
   it("truncates long prompts to start + 75 tokens + end and says so", () => {
-    const { inputIds, attentionMask, truncated } = tokenizer.encode(Array(100).fill("colourful").join(" "));
+    const { inputIds, attentionMask, truncated, droppedTokens } = tokenizer.encode(
+      Array(100).fill("colourful").join(" "),
+    );
     // HF gives 49406, 75 × 15562 ("colourful</w>"), 49407 for this prompt.
     expect(inputIds).toEqual([49406, ...Array<number>(75).fill(15562), 49407]);
     expect(attentionMask.every((m) => m === 1)).toBe(true);
     expect(truncated).toBe(true);
+    expect(droppedTokens).toBe(25);
   });
 
   it("pads with the pad token named in special_tokens_map.json", async () => {
@@ -84,6 +85,53 @@ describe("ClipTokenizer", () => {
       expect(inputIds.slice(0, 5)).toEqual([49406, 320, 2368, 49407, 0]);
     } finally {
       await rm(padDir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads tokenizer.json, all transformers 5 saves, as it reads vocab.json and merges.txt", async () => {
+    const jsonDir = await mkdtemp(join(tmpdir(), "aria-tokenizer-json-"));
+    try {
+      // An SD 2 style folder as transformers 5 saves it: the vocabulary, merges and added tokens in one file.
+      const { tokens, merges } = clipVocabulary();
+      const added = (id: number, content: string, normalized: boolean) => ({
+        id,
+        content,
+        normalized,
+        special: true,
+      });
+      const model = {
+        type: "BPE",
+        end_of_word_suffix: "</w>",
+        vocab: Object.fromEntries(tokens.map((t, id) => [t, id])),
+        merges,
+      };
+      await writeFile(
+        join(jsonDir, "tokenizer.json"),
+        JSON.stringify({
+          added_tokens: [
+            added(0, "!", false),
+            added(49406, "<|startoftext|>", true),
+            added(49407, "<|endoftext|>", true),
+          ],
+          model,
+        }),
+      );
+      await writeFile(
+        join(jsonDir, "tokenizer_config.json"),
+        JSON.stringify({ pad_token: "!", model_max_length: 77 }),
+      );
+      const fromJson = await ClipTokenizer.fromDir(jsonDir);
+      for (const { prompt, sd2 } of FIXTURE.cases) expect(fromJson.encode(prompt).inputIds).toEqual(sd2.ids);
+
+      await writeFile(
+        join(jsonDir, "tokenizer.json"),
+        JSON.stringify({ model: { ...model, type: "Unigram" } }),
+      );
+      await expect(ClipTokenizer.fromDir(jsonDir)).rejects.toThrow(
+        'tokenizer.json: model.type "Unigram" is not supported (allowed: "BPE")',
+      );
+    } finally {
+      await rm(jsonDir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LRUCache } from "lru-cache";
+import {
+  addedTokenSplitter,
+  namedAddedTokens,
+  tokenizerJsonAddedTokens,
+  type AddedToken,
+} from "./added-tokens.ts";
 import { bytesToUnicode } from "./bytes-to-unicode.ts";
 
 export const CLIP_CONTEXT_LENGTH = 77;
@@ -14,6 +20,8 @@ export interface TokenizedPrompt {
   attentionMask: number[];
   /** True when the prompt did not fit and was cut before the end token. */
   truncated: boolean;
+  /** How many of the prompt's tokens were cut (0 when it fit). */
+  droppedTokens: number;
 }
 
 /**
@@ -27,24 +35,32 @@ export interface ClipTokenizerOptions {
   /** Id used after the end token; Stable Diffusion exports pad with the end id, some CLIP exports with 0. */
   padId?: number;
   contextLength?: number;
+  /** Texts taken as one token wherever they appear; by default the start and end tokens, as written. */
+  addedTokens?: AddedToken[];
   /** Words whose BPE split is cached (default BPE_CACHE_WORDS). */
   cacheWords?: number;
 }
 
-/** CLIP's pre-tokenisation pattern (OpenAI simple_tokenizer / HF CLIPTokenizer), case-insensitive. */
-const PATTERN =
-  /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+/**
+ * CLIP's pre-tokenisation pattern (HF CLIPTokenizer's Split). Whitespace is Unicode's White_Space, as
+ * in the reference's regex engine: JavaScript's `\s` would also take U+FEFF and miss U+0085.
+ */
+const PATTERN = /'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\p{White_Space}\p{L}\p{N}]+/gu;
+const WHITESPACE = /\p{White_Space}+/gu;
 
 /**
- * The CLIP byte-level BPE tokenizer, reading the Hugging Face layout (`vocab.json`, `merges.txt`,
- * `special_tokens_map.json` / `tokenizer_config.json`) so it works for the built-in models and real
- * Stable Diffusion and CLIP exports alike.
+ * The CLIP byte-level BPE tokenizer, reading the Hugging Face layout (`tokenizer.json`, or `vocab.json`
+ * and `merges.txt`, with `special_tokens_map.json` / `tokenizer_config.json`) so it works for the
+ * built-in models and real Stable Diffusion and CLIP exports alike, id for id with transformers 5.
  */
 export class ClipTokenizer {
   readonly startId: number;
   readonly endId: number;
   readonly padId: number;
   readonly contextLength: number;
+  /** Added tokens found in the text as written, and those found after normalising. */
+  private readonly rawAdded: RegExp | undefined;
+  private readonly normalizedAdded: RegExp | undefined;
   private readonly ranks: Map<string, number>;
   private readonly byteEncoder = bytesToUnicode();
   private readonly cache: LRUCache<string, string[]>;
@@ -59,6 +75,13 @@ export class ClipTokenizer {
     this.endId = requireId(vocab, END_TOKEN);
     this.padId = options.padId ?? this.endId;
     this.contextLength = options.contextLength ?? CLIP_CONTEXT_LENGTH;
+    const added = options.addedTokens ?? [
+      { content: START_TOKEN, normalized: false },
+      { content: END_TOKEN, normalized: false },
+    ];
+    for (const token of added) requireId(vocab, token.content);
+    this.rawAdded = addedTokenSplitter(added.filter((t) => !t.normalized));
+    this.normalizedAdded = addedTokenSplitter(added.filter((t) => t.normalized));
     this.cache = new LRUCache({ max: options.cacheWords ?? BPE_CACHE_WORDS });
   }
 
@@ -67,31 +90,56 @@ export class ClipTokenizer {
     return this.cache.size;
   }
 
-  /** Loads a tokenizer directory in the HF CLIPTokenizer layout; the pad id comes from its special tokens. */
+  /**
+   * Loads a tokenizer directory in the HF CLIPTokenizer layout; the pad id comes from its special
+   * tokens. Like transformers 5, it takes tokenizer.json when there (what transformers 5 saves) and
+   * vocab.json with merges.txt otherwise.
+   */
   static async fromDir(dir: string): Promise<ClipTokenizer> {
-    const vocabJson = JSON.parse(await readFile(join(dir, "vocab.json"), "utf8")) as Record<string, number>;
-    const vocab = new Map(Object.entries(vocabJson));
-    const merges = parseMerges(await readFile(join(dir, "merges.txt"), "utf8"));
     const config = await readOptionalJson(join(dir, "tokenizer_config.json"));
     const special = await readOptionalJson(join(dir, "special_tokens_map.json"));
+    const fast = await readOptionalJson(join(dir, "tokenizer.json"));
+    let vocab: Map<string, number>;
+    let merges: Array<[string, string]>;
+    let addedTokens: AddedToken[];
+    if (fast.model !== undefined) {
+      ({ vocab, merges } = bpeModel(fast.model as Record<string, unknown>));
+      addedTokens = tokenizerJsonAddedTokens(fast.added_tokens);
+    } else {
+      const vocabJson = JSON.parse(await readFile(join(dir, "vocab.json"), "utf8")) as Record<string, number>;
+      vocab = new Map(Object.entries(vocabJson));
+      merges = parseMerges(await readFile(join(dir, "merges.txt"), "utf8"));
+      addedTokens = namedAddedTokens(config, special);
+    }
     const padToken = tokenContent(special.pad_token) ?? tokenContent(config.pad_token) ?? END_TOKEN;
     const maxLength = typeof config.model_max_length === "number" ? config.model_max_length : undefined;
     return new ClipTokenizer(vocab, merges, {
       padId: requireId(vocab, padToken),
       contextLength: maxLength !== undefined && maxLength <= 1024 ? maxLength : CLIP_CONTEXT_LENGTH,
+      addedTokens,
     });
   }
 
   /** BPE token ids of the prompt without start/end tokens. */
   encodeText(text: string): number[] {
     const ids: number[] = [];
-    for (const word of clean(text).match(PATTERN) ?? []) {
-      if (word === START_TOKEN || word === END_TOKEN) {
-        ids.push(requireId(this.vocab, word));
+    // As transformers' added vocabulary: tokens matched as written, then the rest normalised and
+    // searched for the normalised ones, then what is left pre-tokenised and BPE-encoded.
+    for (const [raw, rawIsToken] of splitAdded(text, this.rawAdded)) {
+      if (rawIsToken) {
+        ids.push(requireId(this.vocab, raw));
         continue;
       }
-      const encoded = Array.from(new TextEncoder().encode(word), (b) => this.byteEncoder[b]!).join("");
-      for (const piece of this.bpe(encoded)) ids.push(requireId(this.vocab, piece));
+      for (const [part, isToken] of splitAdded(clean(raw), this.normalizedAdded)) {
+        if (isToken) {
+          ids.push(requireId(this.vocab, part));
+          continue;
+        }
+        for (const word of part.match(PATTERN) ?? []) {
+          const encoded = Array.from(new TextEncoder().encode(word), (b) => this.byteEncoder[b]!).join("");
+          for (const piece of this.bpe(encoded)) ids.push(requireId(this.vocab, piece));
+        }
+      }
     }
     return ids;
   }
@@ -109,7 +157,7 @@ export class ClipTokenizer {
       inputIds.push(this.padId);
       attentionMask.push(0);
     }
-    return { inputIds, attentionMask, truncated };
+    return { inputIds, attentionMask, truncated, droppedTokens: body.length - kept.length };
   }
 
   /** Merges the lowest-ranked adjacent pair until none is mergeable; the word's last symbol carries `</w>`. */
@@ -147,9 +195,38 @@ export class ClipTokenizer {
   }
 }
 
-/** The cleaning of HF's CLIPTokenizer (without ftfy): NFC, collapse whitespace, lower-case. */
+/**
+ * HF CLIPTokenizer's normaliser: NFC, whitespace runs to one space, lower-case. It lower-cases code
+ * point by code point, so a word-final capital sigma becomes σ, not the ς of String#toLowerCase.
+ */
 function clean(text: string): string {
-  return text.normalize("NFC").replace(/\s+/gu, " ").toLowerCase();
+  return Array.from(text.normalize("NFC").replace(WHITESPACE, " "), (c) => c.toLowerCase()).join("");
+}
+
+/** The text split at added tokens: [piece, isAddedToken] in order (split() puts captures at odd indices). */
+function splitAdded(text: string, splitter: RegExp | undefined): Array<[string, boolean]> {
+  if (!splitter) return [[text, false]];
+  return text.split(splitter).map((piece, i) => [piece, i % 2 === 1]);
+}
+
+/** tokenizer.json's model: CLIP's byte-level BPE with `</w>` word ends; anything else is refused. */
+function bpeModel(model: Record<string, unknown>): {
+  vocab: Map<string, number>;
+  merges: Array<[string, string]>;
+} {
+  const refuse = (key: string, allowed: string): never => {
+    throw new Error(
+      `tokenizer.json: model.${key} ${JSON.stringify(model[key])} is not supported (allowed: ${allowed})`,
+    );
+  };
+  if (model.type !== "BPE") refuse("type", '"BPE"');
+  if (model.end_of_word_suffix !== "</w>") refuse("end_of_word_suffix", '"</w>" (CLIP\'s BPE)');
+  if (!model.vocab || typeof model.vocab !== "object") refuse("vocab", "an object of token ids");
+  if (!Array.isArray(model.merges)) refuse("merges", "a list of pairs");
+  const merges = (model.merges as unknown[]).map(
+    (m) => (typeof m === "string" ? m.split(" ") : m) as [string, string],
+  );
+  return { vocab: new Map(Object.entries(model.vocab as Record<string, number>)), merges };
 }
 
 /** Parses HF merges.txt (an optional `#version` header, then one space-separated pair per line). */

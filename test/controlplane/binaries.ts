@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runCacheScript } from "../support/cache-script.ts";
 
 export interface ControlPlaneBinaries {
   dir: string;
@@ -10,21 +10,8 @@ export interface ControlPlaneBinaries {
 
 const script = fileURLToPath(new URL("./build-binaries.sh", import.meta.url));
 
-/**
- * Builds etcd, kube-apiserver and kubectl once (cached outside git) and returns their paths.
- * The build script prints its progress on stderr, which is passed through.
- */
+/** Builds etcd, kube-apiserver and kubectl once (cached outside git) and returns their paths. */
 export async function ensureBinaries(): Promise<ControlPlaneBinaries> {
-  const dir = await new Promise<string>((resolve, reject) => {
-    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code === 0) resolve(out.trim().split("\n").pop() ?? "");
-      else
-        reject(new Error(`building the control-plane binaries failed (exit ${code}); see the output above`));
-    });
-  });
+  const dir = await runCacheScript(script, "building the control-plane binaries");
   return { dir, etcd: `${dir}/etcd`, kubeApiserver: `${dir}/kube-apiserver`, kubectl: `${dir}/kubectl` };
 }

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { CLIP_MEAN, CLIP_SIZE, CLIP_STD, clipPreprocessBatch } from "./clip-preprocess.ts";
+import { clipPreprocessBatch, type ClipImageSettings } from "./clip-preprocess.ts";
+import { readClipImageSettings } from "./clip-preprocessor-config.ts";
 import type { RgbImage } from "./rgb-image.ts";
 import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
@@ -15,13 +16,20 @@ export interface ClipScores {
   similarity: number[];
   /** Each image's embedding as the model returns it: the aesthetic scorer's input. */
   imageEmbeds: Float32Array[];
+  /** The prompt's embedding as the model returns it. */
+  textEmbed: Float32Array;
 }
 
-/** A CLIP export (HF CLIPModel → ONNX: input_ids, attention_mask, pixel_values → text_embeds, image_embeds). */
+/**
+ * A CLIP export (HF CLIPModel → ONNX: input_ids, attention_mask, pixel_values → text_embeds,
+ * image_embeds) in either layout: Optimum's, with the tokenizer files beside model.onnx, or with
+ * them in `tokenizer/` (the built-in aria-clip). preprocessor_config.json sets the image preprocessing.
+ */
 export class ClipModel {
   private constructor(
     readonly name: string,
     private readonly tokenizer: ClipTokenizer,
+    private readonly imageSettings: ClipImageSettings,
     private readonly session: ModelSession,
   ) {
     session.input("input_ids");
@@ -29,24 +37,25 @@ export class ClipModel {
   }
 
   static async load(name: string, dir: string, factory: SessionFactory, meter: RunMeter): Promise<ClipModel> {
-    await checkPreprocessor(name, join(dir, "preprocessor_config.json"));
-    const tokenizer = await ClipTokenizer.fromDir(join(dir, "tokenizer"));
+    const imageSettings = await readClipImageSettings(name, join(dir, "preprocessor_config.json"));
+    const tokenizer = await ClipTokenizer.fromDir(await tokenizerDir(name, dir));
     const session = new ModelSession(await factory.open(join(dir, "model.onnx")), name, meter);
-    return new ClipModel(name, tokenizer, session);
+    return new ClipModel(name, tokenizer, imageSettings, session);
   }
 
-  /** All images in one run ([N, 3, 224, 224] against the prompt's [1, 77]), or one run per image. */
+  /** All images in one run ([N, 3, H, W] against the prompt's [1, 77]), or one run per image. */
   async score(
     prompt: string,
     images: readonly RgbImage[],
     mode: "batched" | "one-by-one",
   ): Promise<ClipScores> {
     if (mode === "batched") return this.run(prompt, images);
-    const results: ClipScores = { similarity: [], imageEmbeds: [] };
+    const results: ClipScores = { similarity: [], imageEmbeds: [], textEmbed: new Float32Array() };
     for (const image of images) {
       const one = await this.run(prompt, [image]);
       results.similarity.push(...one.similarity);
       results.imageEmbeds.push(...one.imageEmbeds);
+      results.textEmbed = one.textEmbed;
     }
     return results;
   }
@@ -54,7 +63,7 @@ export class ClipModel {
   private async run(prompt: string, images: readonly RgbImage[]): Promise<ClipScores> {
     const tokens = this.tokenizer.encode(prompt);
     const dims = [1, tokens.inputIds.length];
-    const pixels = await clipPreprocessBatch(images);
+    const pixels = await clipPreprocessBatch(images, this.imageSettings);
     const feeds = {
       input_ids: intTensor(this.session.input("input_ids"), tokens.inputIds, dims),
       pixel_values: floatTensor(this.session.input("pixel_values"), pixels.data, pixels.dims),
@@ -71,7 +80,8 @@ export class ClipModel {
         `${this.name} failed: ${(error as Error).message.split("\n")[0]}`,
       );
     }
-    const text = normalise(readFloats(out.text_embeds, `${this.name} text_embeds`));
+    const textEmbed = readFloats(out.text_embeds, `${this.name} text_embeds`);
+    const text = normalise(textEmbed);
     const imageTensor = out.image_embeds;
     const all = readFloats(imageTensor, `${this.name} image_embeds`);
     const dim = text.length;
@@ -82,7 +92,7 @@ export class ClipModel {
       for (let k = 0; k < dim; k++) cos += unit[k]! * text[k]!;
       return Math.min(1, Math.max(0, cos));
     });
-    return { similarity, imageEmbeds };
+    return { similarity, imageEmbeds, textEmbed };
   }
 
   release(): Promise<void> {
@@ -97,27 +107,20 @@ function normalise(v: Float32Array): Float64Array {
   return Float64Array.from(v, (x) => x / norm);
 }
 
-/** The preprocessing here is CLIPImageProcessor's ViT defaults; a model expecting other settings would score garbage. */
-async function checkPreprocessor(name: string, path: string): Promise<void> {
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw error;
-  }
-  const crop = config.crop_size as { height?: number } | number | undefined;
-  const cropSize = typeof crop === "number" ? crop : crop?.height;
-  const same = (a: unknown, b: readonly number[]) =>
-    !Array.isArray(a) || a.every((x, i) => Math.abs(Number(x) - b[i]!) < 1e-6);
-  if (
-    (cropSize !== undefined && cropSize !== CLIP_SIZE) ||
-    !same(config.image_mean, CLIP_MEAN) ||
-    !same(config.image_std, CLIP_STD)
-  ) {
-    throw new RenderError(
-      "UnsupportedModel",
-      `${name}: preprocessor_config.json asks for crop ${cropSize} and mean/std other than CLIP's ViT defaults, which this worker does not implement`,
+/** The folder holding the tokenizer files: the export itself (Optimum's layout) or its `tokenizer/`. */
+async function tokenizerDir(name: string, dir: string): Promise<string> {
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
     );
+  await access(dir); // a missing folder is reported as such, not as a missing tokenizer
+  for (const candidate of [dir, join(dir, "tokenizer")]) {
+    if ((await exists(join(candidate, "tokenizer.json"))) || (await exists(join(candidate, "vocab.json"))))
+      return candidate;
   }
+  throw new RenderError(
+    "UnsupportedModel",
+    `${name}: no CLIP tokenizer: neither tokenizer.json nor vocab.json and merges.txt are beside model.onnx (Optimum's layout) or in tokenizer/`,
+  );
 }

@@ -98,6 +98,22 @@ describe("clipPreprocess", () => {
     expect(data[3 * PLANE]).toBeCloseTo((1 - CLIP_MEAN[0]) / CLIP_STD[0], 5);
   });
 
+  it("follows a model's own size, crop, mean and std", async () => {
+    const settings = {
+      shortestEdge: 64,
+      crop: { height: 48, width: 64 },
+      rescale: 1 / 255,
+      mean: [0.5, 0.45, 0.4],
+      std: [0.22, 0.25, 0.28],
+    };
+    const { data, dims } = await clipPreprocessBatch([solid(100, 80, [255, 0, 51])], settings);
+    expect(dims).toEqual([1, 3, 48, 64]);
+    const plane = 48 * 64;
+    expect(data[0]).toBeCloseTo((1 - 0.5) / 0.22, 5);
+    expect(data[plane + 5]).toBeCloseTo(-0.45 / 0.25, 5);
+    expect(data[2 * plane + 47 * 64 + 63]).toBeCloseTo((0.2 - 0.4) / 0.28, 5);
+  });
+
   it("rejects a buffer that is not width × height × 3", async () => {
     await expect(clipPreprocess({ width: 4, height: 4, data: new Uint8Array(4 * 4 * 4) })).rejects.toThrow(
       /needs 48 bytes, got 64/,

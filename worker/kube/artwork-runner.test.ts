@@ -80,7 +80,7 @@ describe("progressStatus", () => {
 
 describe("resultStatus", () => {
   const scores = (ensemble: number) => ({ clip: 0.5, aesthetic: 5, technical: 0.5, ensemble, confidence: 1 });
-  const result = (selected?: number): RenderResult => ({
+  const result = (selected?: number, droppedTokens = 0): RenderResult => ({
     candidates: [
       { index: 0, seed: 7, png: Buffer.from("a"), sha256: "a".repeat(64), scores: scores(0.41) },
       { index: 1, seed: 8, png: Buffer.from("b"), sha256: "b".repeat(64), scores: scores(0.62) },
@@ -90,7 +90,8 @@ describe("resultStatus", () => {
       : { selected }),
     outputs:
       selected === undefined ? [] : [{ format: "webp", data: Buffer.from("w"), width: 256, height: 256 }],
-    promptTruncated: false,
+    promptTruncated: droppedTokens > 0,
+    promptDroppedTokens: droppedTokens,
     timings: { generateSeconds: 1.23456, curateSeconds: 0.1, encodeSeconds: 0.01 },
     onnx: { runs: 0, runSeconds: 0, perSession: {} },
     provider: "cpu",
@@ -133,6 +134,20 @@ describe("resultStatus", () => {
     });
   });
 
+  it("says by how many tokens a prompt too long for the model was cut", () => {
+    const status = resultStatus(
+      artwork(),
+      req,
+      result(1, 25),
+      { candidates: [stored(1), stored(2)], outputs: [stored(3)] },
+      now,
+    );
+    expect(status.promptTruncated).toBe(true);
+    expect(status.message).toBe(
+      "kept candidate 1 of 2 (score 0.620) (the prompt was longer than the model's token window: its last 25 tokens were dropped)",
+    );
+  });
+
   it("fails with BelowMinimumScore when no candidate reached spec.curation.minScore", () => {
     const status = resultStatus(
       artwork(),
@@ -165,6 +180,7 @@ describe.skipIf(!(await TmpfsVolume.available()))("ResultPublisher on a disk tha
         selected: 0,
         outputs: [],
         promptTruncated: false,
+        promptDroppedTokens: 0,
         timings: { generateSeconds: 1, curateSeconds: 0.1, encodeSeconds: 0.01 },
         onnx: { runs: 0, runSeconds: 0, perSession: {} },
         provider: "cpu",

@@ -63,7 +63,7 @@ export function resultStatus(
     bytes: stored.outputs[i]!.bytes,
   }));
   const truncated = result.promptTruncated
-    ? " (the prompt was longer than the model's 77-token window and was truncated)"
+    ? ` (the prompt was longer than the model's token window: its last ${result.promptDroppedTokens} tokens were dropped)`
     : "";
   const message = `kept candidate ${selected.index} of ${result.candidates.length} (score ${selected.scores.ensemble.toFixed(3)})${truncated}`;
   return {

@@ -28,6 +28,8 @@ export interface PromptEmbedding {
   data: Float32Array;
   dims: number[];
   truncated: boolean;
+  /** How many of the prompt's tokens did not fit the text encoder's window (0 when it fit). */
+  droppedTokens: number;
 }
 
 export interface GenerateOptions {
@@ -140,6 +142,7 @@ export class GeneratorModel {
       data: readFloats(hidden, this.textEncoder.label),
       dims: [...hidden.dims],
       truncated: tokens.truncated,
+      droppedTokens: tokens.droppedTokens,
     };
   }
 

@@ -123,9 +123,12 @@ describe("renderArtwork", () => {
     const long = Array.from({ length: 100 }, () => "red").join(" ");
     const result = await renderArtwork(ctx, testRequest({ prompt: long, variations: 1 }), () => {});
     expect(result.promptTruncated).toBe(true);
+    // 100 words, one token each, in a window of 75 between the start and end tokens.
+    expect(result.promptDroppedTokens).toBe(25);
     expect(readPngParameters(result.outputs[0]!.data).parameters).toContain("Seed: 42, Size: 128x128");
     const short = await renderArtwork(ctx, testRequest({ variations: 1 }), () => {});
     expect(short.promptTruncated).toBe(false);
+    expect(short.promptDroppedTokens).toBe(0);
   });
 
   it("selects nothing, with a reason, when every candidate is below minScore", async () => {

@@ -146,6 +146,7 @@ export async function renderArtwork(
     ...(chosen ? { selected: chosen.index } : { rejectedReason: selection.reason }),
     outputs: outputs.map(({ format, data, width, height }) => ({ format, data, width, height })),
     promptTruncated: cond.truncated,
+    promptDroppedTokens: cond.droppedTokens,
     timings: { generateSeconds, curateSeconds, encodeSeconds },
     onnx: ctx.meter.reset(),
     provider: ctx.factory.provider,

@@ -71,6 +71,8 @@ export interface RenderResult {
   /** The selected candidate in each spec.output format, upscaled, with parameters embedded. */
   outputs: RenderedOutput[];
   promptTruncated: boolean;
+  /** How many of the prompt's tokens the text encoder's window cut off (0 when it fit). */
+  promptDroppedTokens: number;
   /** Wall time in the inference thread: denoising and decoding, scoring, PNG and output encoding. */
   timings: { generateSeconds: number; curateSeconds: number; encodeSeconds: number };
   onnx: RunTotals;
