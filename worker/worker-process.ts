@@ -10,8 +10,12 @@ import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { EventRecorder } from "../lib/kube/event-recorder.ts";
 import type { Logger } from "../lib/observability/logger.ts";
 import { createRegistry } from "../lib/observability/metric-families.ts";
-import { PreviewHub } from "./http/preview-hub.ts";
-import { createWorkerServer, listenOn } from "./http/worker-server.ts";
+import { createProbeServer } from "../lib/http/probe-server.ts";
+import { listen } from "../lib/http/listen.ts";
+import { servingCertificate } from "../lib/http/serving-certificate.ts";
+import { AccessReviewer } from "../lib/kube/access-reviewer.ts";
+import { PreviewHub, type StreamLimits } from "./http/preview-hub.ts";
+import { createStreamServer, type StreamCaps } from "./http/stream-server.ts";
 import { InferenceHost } from "./inference/inference-host.ts";
 import { ArtworkRunner } from "./kube/artwork-runner.ts";
 import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
@@ -27,7 +31,17 @@ export interface WorkerConfig {
   namespace: string;
   workerId: string;
   port: number;
+  /** HTTPS port of the preview streams. */
+  securePort: number;
   bindAddress: string;
+  /** PEM files of the HTTPS certificate; both unset: a self-signed one is made at start. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** Audiences callers' tokens must be meant for (TokenReview); empty: the API server's own. */
+  tokenAudiences: string[];
+  authCacheTtlMs: number;
+  streamCaps: StreamCaps;
+  streamLimits: StreamLimits;
   storageDir: string;
   drainSeconds: number;
   /** Heartbeat Lease duration; renewed every third of it (heartbeatIntervalMs). */
@@ -37,9 +51,9 @@ export interface WorkerConfig {
 export class WorkerProcess {
   private readonly registry = createRegistry();
   private readonly metrics = workerMetrics(this.registry);
-  private readonly hub = new PreviewHub();
+  private readonly hub: PreviewHub;
   private readonly store: DirectoryStore;
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private heartbeat: Heartbeat | undefined;
   private host: InferenceHost | undefined;
   private runner: ArtworkRunner | undefined;
@@ -49,7 +63,6 @@ export class WorkerProcess {
     reason: "Loading",
     message: "loading models",
   };
-  port: number | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -57,6 +70,7 @@ export class WorkerProcess {
     private readonly log: Logger,
   ) {
     this.store = new DirectoryStore(config.storageDir);
+    this.hub = new PreviewHub(config.streamLimits, this.metrics, log);
   }
 
   private report(): WorkerReport {
@@ -79,13 +93,39 @@ export class WorkerProcess {
 
   async start() {
     const { config, log } = this;
-    this.server = createWorkerServer({
+    const probes = createProbeServer({
       registry: this.registry,
-      hub: this.hub,
       notReadyReason: () => this.notReadyReason(),
     });
-    this.port = await listenOn(this.server, config.port, config.bindAddress);
-    log.info({ port: this.port }, "http server listened");
+    const certificate = await servingCertificate({
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsPrivateKeyFile,
+    });
+    const streams = createStreamServer({
+      certificate,
+      hub: this.hub,
+      reviewer: new AccessReviewer({
+        kc: this.kc,
+        audiences: config.tokenAudiences,
+        ttlMs: config.authCacheTtlMs,
+      }),
+      namespace: config.namespace,
+      caps: config.streamCaps,
+      metrics: this.metrics,
+      log,
+    });
+    this.servers = [probes, streams];
+    const port = await listen(probes, config.port, config.bindAddress);
+    const securePort = await listen(streams, config.securePort, config.bindAddress);
+    log.info(
+      {
+        port,
+        securePort,
+        selfSigned: certificate.selfSigned,
+        certificateSha256: certificate.fingerprint256,
+      },
+      "http servers listened",
+    );
 
     const pool = await new CustomObjectClient(this.kc).get<ModelPool>(
       MODEL_POOL,
@@ -183,7 +223,8 @@ export class WorkerProcess {
     await this.runner?.drain(this.config.drainSeconds * 1000);
     await this.heartbeat?.stop(true);
     await this.host?.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.hub.closeAll();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.log.info("worker stopped");
   }
 }
