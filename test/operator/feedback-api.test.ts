@@ -1,9 +1,10 @@
-// The feedback API over HTTP: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
+// The feedback API over HTTPS: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
-import { controlPlane, createNamespace, kubeConfig } from "../support/cluster.ts";
+import { controlPlane, createNamespace, kubeConfig, servingTls } from "../support/cluster.ts";
+import { httpsJson } from "../support/https.ts";
 import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
 import { waitForLeading } from "../support/waits.ts";
 
@@ -11,14 +12,9 @@ let ns: string;
 let operator: OperatorProc;
 
 async function post(body: object, user?: "admin" | "alice" | "bob", path = "/api/feedback") {
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (user) headers.Authorization = `Bearer ${controlPlane().tokens[user]}`;
-  const res = await fetch(`http://127.0.0.1:${await operator.port()}${path}`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const token = user ? controlPlane().tokens[user] : undefined;
+  const res = await httpsJson(operator, path, { ca: servingTls().ca, body, ...(token ? { token } : {}) });
+  return { status: res.status, body: res.body };
 }
 
 beforeAll(async () => {
@@ -57,10 +53,10 @@ describe("POST /api/feedback", () => {
   });
 
   it("answers 401 for a token the API server does not know", async () => {
-    const res = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Bearer not-a-real-token" },
-      body: JSON.stringify({ namespace: ns, artwork: "sunset", action: "love" }),
+    const res = await httpsJson(operator, "/api/feedback", {
+      ca: servingTls().ca,
+      token: "not-a-real-token",
+      body: { namespace: ns, artwork: "sunset", action: "love" },
     });
     expect(res.status).toBe(401);
   });

@@ -20,7 +20,8 @@ import {
   QUICK,
   waitForGone,
 } from "../support/artworks.ts";
-import { controlPlane, createNamespace } from "../support/cluster.ts";
+import { controlPlane, createNamespace, servingTls } from "../support/cluster.ts";
+import { httpsJson } from "../support/https.ts";
 import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
 import { waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
@@ -78,19 +79,18 @@ async function annotate(name: string, action: string) {
 async function viaApi(name: string, action: string, requestId: string) {
   for (;;) {
     try {
-      const port = await operator.port();
-      const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Authorization: `Bearer ${controlPlane().tokens.admin}`,
-        },
-        body: JSON.stringify({ namespace: ns, artwork: name, action, requestId }),
+      const res = await httpsJson(operator, "/api/feedback", {
+        ca: servingTls().ca,
+        token: controlPlane().tokens.admin,
+        body: { namespace: ns, artwork: name, action, requestId },
       });
       if (res.status === 202) return;
-      if (res.status !== 503) throw new Error(`feedback API answered ${res.status}: ${await res.text()}`);
+      // Status 0: nothing answered (the operator is restarting); retry like any other client.
+      if (res.status === 0) throw new Error(String(res.body.error));
+      if (res.status !== 503)
+        throw new Error(`feedback API answered ${res.status}: ${JSON.stringify(res.body)}`);
       // As the API asks (Retry-After), with jitter so a hundred clients do not retry in step.
-      const retryAfter = Number(res.headers.get("retry-after") ?? 1);
+      const retryAfter = Number(res.headers["retry-after"] ?? 1);
       await new Promise((r) => setTimeout(r, retryAfter * 1000 * (0.5 + Math.random() / 2)));
       continue;
     } catch (err) {

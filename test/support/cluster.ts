@@ -27,6 +27,19 @@ export function kubeConfig(user: LocalUser = "admin") {
   return kc;
 }
 
+/**
+ * The certificate the operator's and workers' HTTPS ports serve in tests: the control plane's
+ * loopback serving certificate (127.0.0.1, localhost), so clients trust it through the local CA.
+ */
+export function servingTls() {
+  const cp = controlPlane();
+  return {
+    certFile: join(cp.dataDir, "pki", "serving.crt"),
+    keyFile: join(cp.dataDir, "pki", "serving.key"),
+    ca: readFileSync(cp.caCert),
+  };
+}
+
 export interface KubectlResult {
   code: number;
   stdout: string;

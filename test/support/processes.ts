@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnAria, type Proc } from "../controlplane/aria-process.ts";
-import { controlPlane, kubeConfig } from "./cluster.ts";
+import { controlPlane, kubeConfig, servingTls } from "./cluster.ts";
 import { operatorProc, workerProc, type OperatorProc, type WorkerProc } from "./waits.ts";
 
 export type { OperatorProc, Proc, WorkerProc };
@@ -20,9 +20,26 @@ function start(script: string, args: string[], env: Record<string, string> = {})
 
 let operators = 0;
 
-/** Both processes: a free loopback port, and the namespace's shared image directory. */
+/**
+ * Both processes: free loopback ports (plain for probes and metrics, HTTPS with the local CA's
+ * certificate for what carries tokens), and the namespace's shared image directory.
+ */
 function localProcessArgs(namespace: string) {
-  return ["--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", storageDir(namespace)];
+  const tls = servingTls();
+  return [
+    "--port",
+    "0",
+    "--secure-port",
+    "0",
+    "--tls-cert-file",
+    tls.certFile,
+    "--tls-private-key-file",
+    tls.keyFile,
+    "--bind-address",
+    "127.0.0.1",
+    "--storage-dir",
+    storageDir(namespace),
+  ];
 }
 
 /**
