@@ -42,6 +42,22 @@ beforeAll(async () => {
       subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }],
     },
   });
+  // bob may read what Aria learned here (LearningStates), but not touch Artworks.
+  await rbac.createNamespacedRole({
+    namespace: ns,
+    body: {
+      metadata: { name: "learning-reader" },
+      rules: [{ apiGroups: ["aria.dev"], resources: ["learningstates"], verbs: ["get", "list"] }],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: "bob-reads-learning" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "learning-reader" },
+      subjects: [{ kind: "User", name: "bob", apiGroup: "rbac.authorization.k8s.io" }],
+    },
+  });
 });
 afterAll(stopAll);
 
@@ -127,5 +143,37 @@ describe("POST /api/feedback", () => {
     const bad = await post({ namespace: ns, pool: "studio", mood: "furious" }, "alice", "/api/suggestions");
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe("mood");
+  });
+});
+
+describe("GET /api/feedback/stats", () => {
+  const stats = (user: "alice" | "bob") =>
+    httpsJson(operator, `/api/feedback/stats?namespace=${ns}`, {
+      ca: servingTls().ca,
+      token: controlPlane().tokens[user],
+    });
+
+  it("answers with LearningState data only to who may list LearningStates", async () => {
+    const alice = await stats("alice");
+    expect(alice.status).toBe(403);
+    expect(alice.body.error).toBe(`alice may not list learningstates.aria.dev in namespace "${ns}"`);
+    const bob = await stats("bob");
+    expect(bob.status).toBe(200);
+    expect(bob.body.namespace).toBe(ns);
+  });
+});
+
+describe("transport", () => {
+  it("serves the API over HTTPS only, and not on the plain probe port", async () => {
+    const secure = await operator.securePort();
+    const plainOnSecure = await fetch(`http://127.0.0.1:${secure}/api/feedback/stats`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    expect(plainOnSecure === 0 || plainOnSecure >= 400).toBe(true);
+    const onProbePort = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback/stats`, {
+      headers: { Authorization: `Bearer ${controlPlane().tokens.admin}` },
+    });
+    expect(onProbePort.status).toBe(404);
   });
 });
