@@ -82,21 +82,32 @@ export function startOperator(
   return operatorProc(proc, kubeConfig(), { identity, namespace });
 }
 
-export function startWorker(namespace: string, pool: string, id: string, extra: string[] = []): WorkerProc {
-  const proc = start("worker/main.ts", [
-    "--pool",
-    pool,
-    "--namespace",
-    namespace,
-    "--id",
-    id,
-    ...localProcessArgs(namespace),
-    "--lease-seconds",
-    "3",
-    "--drain-seconds",
-    "5",
-    ...extra,
-  ]);
+/** A worker process; `env` may give it a KUBECONFIG of its own (e.g. a pod's identity). */
+export function startWorker(
+  namespace: string,
+  pool: string,
+  id: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): WorkerProc {
+  const proc = start(
+    "worker/main.ts",
+    [
+      "--pool",
+      pool,
+      "--namespace",
+      namespace,
+      "--id",
+      id,
+      ...localProcessArgs(namespace),
+      "--lease-seconds",
+      "3",
+      "--drain-seconds",
+      "5",
+      ...extra,
+    ],
+    env,
+  );
   return workerProc(proc, kubeConfig(), { namespace, pool, id });
 }
 
