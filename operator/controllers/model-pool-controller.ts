@@ -140,15 +140,13 @@ export class ModelPoolController implements Reconciler {
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const pool = this.ctx.caches.pools.get(key.namespace, key.name);
     if (!pool || pool.metadata.deletionTimestamp) return;
-    const { deployment, service, pdb, configMap, serviceAccount, roleBinding, hash } = desiredObjects(
-      pool,
-      this.ctx.config,
-    );
+    const { deployment, service, pdb, configMap, serviceAccount, roleBinding, reviewBinding, hash } =
+      desiredObjects(pool, this.ctx.config);
     const current = this.ctx.caches.deployments.get(key.namespace, workerName(pool));
     let rejected: string | undefined;
     if (current?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== hash) {
       try {
-        for (const obj of [serviceAccount, roleBinding, configMap, service, pdb, deployment])
+        for (const obj of [serviceAccount, roleBinding, reviewBinding, configMap, service, pdb, deployment])
           await this.apply(obj);
       } catch (err) {
         // 422 Invalid: no retry can help until the spec changes, so say so where users look.

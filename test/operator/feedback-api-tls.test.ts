@@ -29,14 +29,14 @@ function presentedCertificate(port: number): Promise<string> {
   });
 }
 
-/** A service-account token minted by the API server's TokenRequest API for `audiences`. */
-async function serviceAccountToken(audiences?: string[]) {
+/** A service-account token minted by the TokenRequest API for `audiences` (none: the API server's). */
+async function serviceAccountToken(audiences: string[] = []) {
   const review = await kubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespacedServiceAccountToken({
       name: "gallery",
       namespace: ns,
-      body: { spec: { expirationSeconds: 600, ...(audiences ? { audiences } : {}) } },
+      body: { spec: { expirationSeconds: 600, audiences } },
     });
   return review.status?.token ?? "";
 }
