@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { createArtwork, createPool, eventually, getArtwork, isReady } from "../support/artworks.ts";
 import { controlPlane, createNamespace, kubeConfig, servingTls } from "../support/cluster.ts";
 import { openStream, type OpenStream } from "../support/https.ts";
@@ -12,6 +13,7 @@ import { startOperator, startWorker, stopAll, type WorkerProc } from "../support
 import { waitForWorkerReady } from "../support/waits.ts";
 
 const PER_CLIENT = 2;
+const TOTAL = 3;
 const IDLE_SECONDS = 10;
 const MAX_BUFFERED = 64 * 1024;
 
@@ -35,6 +37,8 @@ beforeAll(async () => {
   startOperator(ns);
   await createPool(ns, "studio");
   worker = startWorker(ns, "studio", "w1", [
+    "--max-streams",
+    String(TOTAL),
     "--max-streams-per-client",
     String(PER_CLIENT),
     "--stream-idle-seconds",
@@ -71,6 +75,19 @@ describe("preview stream authorization", () => {
     ).toBe(401);
   });
 
+  it("takes the token as a WebSocket subprotocol, as browsers send it, and answers in the other one", async () => {
+    const token = Buffer.from(controlPlane().tokens.alice).toString("base64url");
+    const socket = new WebSocket(
+      `wss://127.0.0.1:${await worker.securePort()}/artworks/${ns}/anything/stream`,
+      ["aria.stream.v1", `base64url.bearer.authorization.k8s.io.${token}`],
+      { ca: servingTls().ca },
+    );
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    expect(socket.protocol).toBe("aria.stream.v1");
+    socket.close();
+    await new Promise((resolve) => socket.once("close", resolve));
+  });
+
   it("answers 403 to a user who may not get Artworks in the namespace", async () => {
     expect(await refusal(openStream(worker, ns, "anything", as("bob")))).toBe(403);
   });
@@ -95,21 +112,31 @@ describe("preview stream authorization", () => {
 });
 
 describe("preview stream limits", () => {
-  it(`refuses a user's stream beyond ${PER_CLIENT} with 429, and takes it again once one closes`, async () => {
+  it(`refuses a user's stream beyond ${PER_CLIENT} with 429 and any beyond ${TOTAL} with 503`, async () => {
+    // Streams of the tests before have ended as the worker sees it.
+    await eventually(
+      () => scrapeMetric(worker, "aria_preview_streams"),
+      (open) => open === 0,
+      10_000,
+    );
     const held = await Promise.all(
       Array.from({ length: PER_CLIENT }, (_, i) => openStream(worker, ns, `waiting-${i}`, as("alice"))),
     );
     expect(await refusal(openStream(worker, ns, "one-more", as("alice")))).toBe(429);
-    // Another user is not held back by alice's streams.
-    expect(await refusal(openStream(worker, ns, "one-more", as("admin")))).toBe(0);
+    // Another user is not held back by alice's streams, up to the worker's total.
+    const admins = await openStream(worker, ns, "one-more", as("admin"));
+    expect(await refusal(openStream(worker, ns, "one-more", as("admin")))).toBe(503);
+    admins.socket.close();
     held[0]!.socket.close();
-    await held[0]!.closed;
+    await Promise.all([admins.closed, held[0]!.closed]);
+    // Freed slots are taken again.
     await eventually(
       () => refusal(openStream(worker, ns, "one-more", as("alice"))),
       (status) => status === 0,
       10_000,
     );
     for (const s of held) s.socket.close();
+    await Promise.all(held.map((s) => s.closed));
   });
 
   it("closes a stream that was sent nothing for the idle timeout", async () => {
