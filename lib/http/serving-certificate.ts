@@ -5,7 +5,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { generate } from "selfsigned";
 
 export interface ServingCertificate {
   cert: string;
@@ -33,6 +32,8 @@ export async function servingCertificate(options: ServingCertificateOptions): Pr
     const [cert, key] = await Promise.all([readFile(certFile, "utf8"), readFile(keyFile, "utf8")]);
     return { cert, key, selfSigned: false, fingerprint256: new X509Certificate(cert).fingerprint256 };
   }
+  // Loaded only here: its X.509 stack costs a process that was given files ~0.5 s of start-up.
+  const { generate } = await import("selfsigned");
   const names = [...new Set([hostname(), "localhost", "127.0.0.1", "::1", ...(options.hosts ?? [])])];
   const notBeforeDate = new Date();
   const pems = await generate([{ name: "commonName", value: hostname() }], {
