@@ -7,10 +7,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
-import { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeconfigYaml } from "../controlplane/control-plane.ts";
-import { controlPlane, createNamespace, kubeConfig, servingTls } from "../support/cluster.ts";
+import { controlPlane, createNamespace, grant, kubeConfig, servingTls } from "../support/cluster.ts";
 import { httpsJson } from "../support/https.ts";
 import { startOperator, stopAll } from "../support/processes.ts";
 
@@ -47,22 +47,12 @@ beforeAll(async () => {
   await kubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "gallery" } } });
-  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: {
-      metadata: { name: "artwork-reactor" },
-      rules: [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "patch"] }],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: "gallery-reacts" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "artwork-reactor" },
-      subjects: [{ kind: "ServiceAccount", name: "gallery", namespace: ns }],
-    },
-  });
+  await grant(
+    ns,
+    "artwork-reactor",
+    [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "patch"] }],
+    { kind: "ServiceAccount", name: "gallery", namespace: ns },
+  );
 });
 afterAll(stopAll);
 

@@ -1,9 +1,8 @@
 // The feedback API over HTTPS: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
-import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FEEDBACK_ANNOTATION } from "../../crds/worker-protocol.ts";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
-import { controlPlane, createNamespace, kubeConfig, servingTls } from "../support/cluster.ts";
+import { controlPlane, createNamespace, grant, servingTls, user } from "../support/cluster.ts";
 import { httpsJson } from "../support/https.ts";
 import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
 import { waitForLeading } from "../support/waits.ts";
@@ -24,40 +23,19 @@ beforeAll(async () => {
   await createPool(ns, "studio", { replicas: 0 });
   await createArtwork(ns, "sunset", { ...QUICK, poolRef: { name: "studio" } });
   // alice may react to Artworks in this namespace; bob may not.
-  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: {
-      metadata: { name: "artwork-reactor" },
-      rules: [
-        { apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "list", "patch", "create"] },
-      ],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: "alice-reacts" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "artwork-reactor" },
-      subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }],
-    },
-  });
+  await grant(
+    ns,
+    "artwork-reactor",
+    [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "list", "patch", "create"] }],
+    user("alice"),
+  );
   // bob may read what Aria learned here (LearningStates), but not touch Artworks.
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: {
-      metadata: { name: "learning-reader" },
-      rules: [{ apiGroups: ["aria.dev"], resources: ["learningstates"], verbs: ["get", "list"] }],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: "bob-reads-learning" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "learning-reader" },
-      subjects: [{ kind: "User", name: "bob", apiGroup: "rbac.authorization.k8s.io" }],
-    },
-  });
+  await grant(
+    ns,
+    "learning-reader",
+    [{ apiGroups: ["aria.dev"], resources: ["learningstates"], verbs: ["get", "list"] }],
+    user("bob"),
+  );
 });
 afterAll(stopAll);
 

@@ -2,11 +2,10 @@
 // only with a Kubernetes token allowed to get that Artwork, over HTTPS; sockets are capped per
 // user, idle ones are closed and a reader that falls behind is dropped, not buffered for.
 import { createHash } from "node:crypto";
-import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createArtwork, createPool, eventually, getArtwork, isReady } from "../support/artworks.ts";
-import { controlPlane, createNamespace, kubeConfig, servingTls } from "../support/cluster.ts";
+import { controlPlane, createNamespace, grant, servingTls, user } from "../support/cluster.ts";
 import { openStream, type OpenStream } from "../support/https.ts";
 import { scrapeMetric } from "../support/metrics.ts";
 import { startOperator, startWorker, stopAll, type WorkerProc } from "../support/processes.ts";
@@ -47,22 +46,12 @@ beforeAll(async () => {
     String(MAX_BUFFERED),
   ]);
   // alice may get Artworks in this namespace; bob is a known user with no rights here.
-  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: {
-      metadata: { name: "artwork-viewer" },
-      rules: [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get"] }],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: "alice-views" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "artwork-viewer" },
-      subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }],
-    },
-  });
+  await grant(
+    ns,
+    "artwork-viewer",
+    [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get"] }],
+    user("alice"),
+  );
   await waitForWorkerReady(worker);
 });
 afterAll(stopAll);
