@@ -80,7 +80,15 @@ const OBJECTS_REVISION = 2;
 /** Changes whenever anything the worker pods are built from changes, so a spec change rolls them. */
 export function specHash(pool: ModelPool, config: OperatorConfig) {
   return createHash("sha256")
-    .update(JSON.stringify([OBJECTS_REVISION, pool.spec, config.workerImage, config.imagesClaim]))
+    .update(
+      JSON.stringify([
+        OBJECTS_REVISION,
+        pool.spec,
+        config.workerImage,
+        config.imagesClaim,
+        config.tokenAudiences,
+      ]),
+    )
     .digest("hex")
     .slice(0, 16);
 }
@@ -153,6 +161,10 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 String(WORKER_PORT),
                 "--secure-port",
                 String(WORKER_SECURE_PORT),
+                // Preview callers' tokens are held to the same audiences as the feedback API's.
+                ...(config.tokenAudiences.length
+                  ? ["--token-audiences", config.tokenAudiences.join(",")]
+                  : []),
               ],
               env: [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
               ports: [
