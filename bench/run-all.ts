@@ -3,7 +3,13 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const SCRIPTS = ["worker-pipeline.ts", "reference-pipeline.ts", "cold-start.ts", "scheduling-scale.ts"];
+const SCRIPTS = [
+  "worker-pipeline.ts",
+  "reference-pipeline.ts",
+  "cold-start.ts",
+  "scheduling-scale.ts",
+  "memory-growth.ts",
+];
 
 const failed: string[] = [];
 for (const script of SCRIPTS) {

@@ -11,20 +11,20 @@ export function operatorMetrics(registry: Registry) {
     }),
     feedback: new Counter({
       name: "aria_feedback_events_total",
-      help: "Reactions folded into learning, by action.",
-      labelNames: ["action"] as const,
+      help: "Reactions folded into learning, by namespace and action.",
+      labelNames: ["namespace", "action"] as const,
       registers: [registry],
     }),
     learningScore: new Gauge({
       name: "aria_learning_model_score",
       help: "Decayed mean reward of a (model, mood) arm.",
-      labelNames: ["learningstate", "model", "mood"] as const,
+      labelNames: ["namespace", "learningstate", "model", "mood"] as const,
       registers: [registry],
     }),
     learningSamples: new Gauge({
       name: "aria_learning_samples",
       help: "Decayed count of reactions behind a (model, mood) arm.",
-      labelNames: ["learningstate", "model", "mood"] as const,
+      labelNames: ["namespace", "learningstate", "model", "mood"] as const,
       registers: [registry],
     }),
     poolSize: new Gauge({

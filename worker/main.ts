@@ -25,6 +25,7 @@ Flags:
   --stream-idle-seconds N     A preview stream sent nothing for this long is closed [default 300]
   --stream-max-buffered-bytes N  Unsent bytes a preview stream may hold before it is dropped as too slow [default 8388608]
   --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
+  --min-free-mb N        The worker is not ready (takes no Artworks) with less free space than this under --storage-dir [default 512]
   --lease-seconds N      Heartbeat Lease duration, renewed every third of it; the operator presumes the worker dead when it sees no renewal for this long [default 15, at least 3]
   --drain-seconds N      On SIGTERM, how long running Artworks may finish before being handed back [default 60]
   --log-level LEVEL      trace, debug, info, warn or error [env LOG_LEVEL, default info]
@@ -50,6 +51,7 @@ try {
       "stream-max-buffered-bytes": { type: "string" },
       "storage-dir": { type: "string" },
       "drain-seconds": { type: "string" },
+      "min-free-mb": { type: "string" },
       "lease-seconds": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean" },
@@ -130,6 +132,7 @@ const worker = new WorkerProcess(
     },
     storageDir: values["storage-dir"] ?? process.env.ARIA_STORAGE_DIR ?? ".aria/images",
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
+    minFreeBytes: number("min-free-mb", values["min-free-mb"] ?? "512") * 1024 * 1024,
     leaseSeconds,
   },
   log.child({ pool }),

@@ -25,6 +25,11 @@ import { registerGpuMemory } from "./gpu-memory.ts";
 import { workerMetrics } from "./metrics.ts";
 import type { ModelSpec } from "./pipeline/render-request.ts";
 import { DirectoryStore } from "../lib/storage/directory-store.ts";
+import { StorageWatch } from "./storage-watch.ts";
+import { WorkerHealth } from "./worker-health.ts";
+
+/** A temp file this old is no put in progress (a put writes one image: well under a minute). */
+const STALE_TEMP_MS = 10 * 60_000;
 
 export interface WorkerConfig {
   pool: string;
@@ -44,6 +49,8 @@ export interface WorkerConfig {
   streamLimits: StreamLimits;
   storageDir: string;
   drainSeconds: number;
+  /** The worker is not ready with less free space than this under storageDir. */
+  minFreeBytes?: number;
   /** Heartbeat Lease duration; renewed every third of it (heartbeatIntervalMs). */
   leaseSeconds: number;
 }
@@ -53,42 +60,56 @@ export class WorkerProcess {
   private readonly metrics = workerMetrics(this.registry);
   private readonly hub: PreviewHub;
   private readonly store: DirectoryStore;
+  private readonly health = new WorkerHealth();
+  private readonly storage: StorageWatch;
   private servers: Server[] = [];
   private heartbeat: Heartbeat | undefined;
   private host: InferenceHost | undefined;
   private runner: ArtworkRunner | undefined;
   private models: WorkerModelReport[] = [];
   private capacity = 1;
-  private notReady: { reason: string; message: string } | undefined = {
-    reason: "Loading",
-    message: "loading models",
-  };
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly config: WorkerConfig,
     private readonly log: Logger,
   ) {
-    this.store = new DirectoryStore(config.storageDir);
+    this.store = new DirectoryStore(
+      config.storageDir,
+      config.minFreeBytes === undefined ? {} : { minFreeBytes: config.minFreeBytes },
+    );
+    this.storage = new StorageWatch(this.store, this.health, heartbeatIntervalMs(config.leaseSeconds), log);
+    this.health.set("models", { reason: "Loading", message: "loading models" });
+    // The operator learns of a change with the next renewal anyway; beating now keeps it from
+    // binding work here meanwhile.
+    this.health.onChange(() => void this.heartbeat?.beatSafely());
     this.hub = new PreviewHub(config.streamLimits, this.metrics, log);
   }
 
   private report(): WorkerReport {
+    const problem = this.health.problem();
+    const draining = this.runner?.isDraining() ?? false;
     return {
-      ready: this.notReady === undefined && !(this.runner?.isDraining() ?? false),
-      ...(this.notReady ? { reason: this.notReady.reason, message: this.notReady.message } : {}),
+      ready: problem === undefined && !draining,
+      ...(problem ? { reason: problem.reason, message: problem.message } : {}),
       models: this.models,
       capacity: this.capacity,
-      ...(this.runner?.isDraining() ? { draining: true } : {}),
+      ...(draining ? { draining: true } : {}),
     };
   }
 
   private async notReadyReason(): Promise<string | undefined> {
-    if (this.notReady) return `${this.notReady.reason}: ${this.notReady.message}`;
+    // A probe looks at the volume itself, so /readyz never lags behind a volume that just failed.
+    await this.storage.check();
+    const problem = this.health.problem();
+    if (problem) return `${problem.reason}: ${problem.message}`;
     if (this.runner?.isDraining()) return "Draining: shutting down";
-    const health = await this.store.checkHealth();
-    if (!health.ok) return `StorageUnavailable: ${health.reason}`;
     return undefined;
+  }
+
+  private inferenceChanged() {
+    const down = this.host?.unavailable();
+    this.health.set("inference", down ? { reason: "InferenceUnavailable", message: down } : undefined);
   }
 
   async start() {
@@ -134,6 +155,10 @@ export class WorkerProcess {
     );
     this.capacity = pool.spec.concurrency ?? 1;
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
+    await this.storage.start();
+    // A worker killed mid-write left a temp file; anything older than this is no put in progress.
+    const staleTemps = await this.store.removeStaleTemps(STALE_TEMP_MS).catch(() => 0);
+    if (staleTemps > 0) log.info({ storage: this.store.root, files: staleTemps }, "removed stale temp files");
     this.heartbeat = new Heartbeat(
       this.kc,
       config.namespace,
@@ -166,6 +191,7 @@ export class WorkerProcess {
       concurrency: this.capacity,
       warmupSteps: pool.spec.warmup?.enabled === false ? 0 : (pool.spec.warmup?.steps ?? 2),
       logger: log,
+      onAvailabilityChange: () => this.inferenceChanged(),
     });
     if (this.host.provider === "cuda") registerGpuMemory(this.registry, config.pool);
     for (const s of this.host.modelStates()) this.setModel(s.name, s.state, s.message);
@@ -173,6 +199,23 @@ export class WorkerProcess {
       if (s.state === "Failed") failures.push(`${s.name}: ${s.message ?? "failed to load"}`);
     for (const m of this.models)
       this.metrics.preloaded.set({ pool: config.pool, model: m.name }, m.state === "Ready" ? 1 : 0);
+
+    // Known before the runner starts, so it hands nothing back for "Loading".
+    const disk = await statfs(config.storageDir).catch(() => undefined);
+    if (failures.length > 0) {
+      this.health.set("models", { reason: "ModelLoadFailed", message: failures.join("; ") });
+      log.error({ failures }, "models failed to load; worker stays not ready");
+    } else {
+      this.health.set("models", undefined);
+      log.info(
+        {
+          seconds: Math.round((performance.now() - t0) / 10) / 100,
+          models: specs.map((s) => s.name),
+          freeBytes: disk ? disk.bavail * disk.bsize : undefined,
+        },
+        "loaded and warmed models; worker ready",
+      );
+    }
 
     this.runner = new ArtworkRunner({
       kc: this.kc,
@@ -189,24 +232,13 @@ export class WorkerProcess {
       log,
       events: new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log),
       onDraining: () => void this.heartbeat?.beatSafely(),
+      problem: () => this.health.problem(),
+      onStorageError: async () => {
+        await this.storage.check();
+        await this.heartbeat?.beatSafely();
+      },
     });
     await this.runner.start();
-
-    const disk = await statfs(config.storageDir).catch(() => undefined);
-    if (failures.length > 0) {
-      this.notReady = { reason: "ModelLoadFailed", message: failures.join("; ") };
-      log.error({ failures }, "models failed to load; worker stays not ready");
-    } else {
-      this.notReady = undefined;
-      log.info(
-        {
-          seconds: Math.round((performance.now() - t0) / 10) / 100,
-          models: specs.map((s) => s.name),
-          freeBytes: disk ? disk.bavail * disk.bsize : undefined,
-        },
-        "loaded and warmed models; worker ready",
-      );
-    }
     await this.heartbeat.beatSafely();
   }
 
@@ -222,6 +254,7 @@ export class WorkerProcess {
     await this.heartbeat?.beatSafely();
     await this.runner?.drain(this.config.drainSeconds * 1000);
     await this.heartbeat?.stop(true);
+    this.storage.stop();
     await this.host?.close();
     this.hub.closeAll();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -1,7 +1,8 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { Controller, type ReconcileResult } from "./controller.ts";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { Controller, type ReconcileResult, type WatchSource } from "./controller.ts";
 import type { ObjectKey } from "./object-key.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,5 +96,58 @@ describe("Controller", () => {
     c.enqueue({ namespace: "", name: "default-learning" });
     await until(() => seen.length === 2);
     expect(seen).toEqual([key, { namespace: "", name: "default-learning" }]);
+  });
+});
+
+/** An informer's cache and events without an API server: objects come and go as the test says. */
+class FakeInformer implements WatchSource<KubernetesObject> {
+  private readonly objects = new Map<string, KubernetesObject>();
+  private readonly handlers = { add: [] as Handler[], update: [] as Handler[], delete: [] as Handler[] };
+  on(event: "add" | "update" | "delete", handler: Handler) {
+    this.handlers[event].push(handler);
+  }
+  off(event: "add" | "update" | "delete", handler: Handler) {
+    this.handlers[event] = this.handlers[event].filter((h) => h !== handler);
+  }
+  async start() {}
+  get(namespace: string, name: string) {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+  add(name: string) {
+    const obj = { metadata: { namespace: "gallery", name } };
+    this.objects.set(`gallery/${name}`, obj);
+    for (const h of this.handlers.add) h(obj, obj);
+  }
+  delete(name: string) {
+    const obj = this.objects.get(`gallery/${name}`)!;
+    this.objects.delete(`gallery/${name}`);
+    for (const h of this.handlers.delete) h(obj, obj);
+  }
+}
+type Handler = (obj: KubernetesObject, old: KubernetesObject) => void;
+
+describe("Controller memory", () => {
+  it("keeps no per-key state for objects that were deleted, however many came and went", async () => {
+    const informer = new FakeInformer();
+    let reconciles = 0;
+    const c = start(async () => {
+      reconciles++;
+    });
+    c.watch(informer);
+    await c.start();
+    for (let i = 0; i < 500; i++) informer.add(`art-${i}`);
+    await until(() => reconciles === 500);
+    expect(c.reconcileCount({ namespace: "gallery", name: "art-7" })).toBe(1);
+    for (let i = 0; i < 500; i++) informer.delete(`art-${i}`);
+    await until(() => reconciles === 1000);
+    await sleep(20);
+    // The reconcile that saw each object gone was the last thing remembered about it.
+    expect(c.reconcileCount({ namespace: "gallery", name: "art-7" })).toBe(0);
+    expect(c.trackedKeys).toBe(0);
+    // A live object keeps its count.
+    informer.add("survivor");
+    await until(() => reconciles === 1001);
+    expect(c.reconcileCount({ namespace: "gallery", name: "survivor" })).toBe(1);
+    expect(c.trackedKeys).toBe(1);
   });
 });

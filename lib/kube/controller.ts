@@ -40,6 +40,9 @@ export interface ControllerOptions {
 
 type MapFn<O> = (obj: O) => ObjectKey | ObjectKey[] | undefined;
 
+/** What the controller needs of a watched informer (tests pass a stand-in). */
+export type WatchSource<O extends KubernetesObject> = Pick<Informer<O>, "on" | "off" | "start" | "get">;
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue;
@@ -48,7 +51,10 @@ export class Controller {
   private readonly logField: string;
   private readonly metrics: ReturnType<typeof controllerMetrics>;
   private readonly sources: Array<{ start: () => Promise<void>; detach: () => void }> = [];
+  /** Reconciles per key, kept only while the key's object exists (see process). */
   private readonly counts = new Map<string, number>();
+  /** The informer of the reconciled kind itself (the first watch without mapFn). */
+  private primary: WatchSource<KubernetesObject> | undefined;
   private running: Promise<void> | undefined;
 
   constructor(options: ControllerOptions) {
@@ -71,7 +77,7 @@ export class Controller {
    * of the reconciled kind.
    */
   watch<O extends KubernetesObject>(
-    informer: Informer<O>,
+    informer: WatchSource<O>,
     mapFn?: MapFn<O>,
     updateFilter?: UpdateFilter<O>,
   ): void {
@@ -93,6 +99,7 @@ export class Controller {
       informer.off("delete", handler);
     };
     this.sources.push({ start: () => informer.start(), detach });
+    if (!mapFn) this.primary ??= informer as unknown as WatchSource<KubernetesObject>;
   }
 
   enqueue(key: ObjectKey): void {
@@ -124,6 +131,11 @@ export class Controller {
     return this.counts.get(keyToString(key)) ?? 0;
   }
 
+  /** Keys the controller holds per-key state for; bounded by the objects that exist. */
+  get trackedKeys(): number {
+    return this.counts.size;
+  }
+
   private async process(key: string) {
     const labels = { controller: this.name };
     const fields = { [this.logField]: key };
@@ -152,6 +164,11 @@ export class Controller {
     } finally {
       this.metrics.activeWorkers.dec(labels);
       this.metrics.reconcileTime.observe(labels, (performance.now() - started) / 1000);
+      // A deleted object's key never comes back with the same meaning: keeping its count would
+      // grow the map by every object ever reconciled. Its backoff is left to forget(), so a key
+      // still failing keeps backing off.
+      const { namespace, name } = keyFromString(key);
+      if (this.primary && !this.primary.get(namespace, name)) this.counts.delete(key);
     }
   }
 }

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TmpfsVolume } from "../../test/fixtures/tmpfs-volume.ts";
 import { DirectoryStore } from "./directory-store.ts";
+import { StorageError } from "./storage-error.ts";
 
 let root: string;
 beforeEach(async () => {
@@ -27,7 +29,12 @@ describe("DirectoryStore", () => {
     const store = new DirectoryStore(root);
     const stored = await store.put(bytes, "png");
     const file = path.join(root, sha.slice(0, 2), `${sha}.png`);
-    expect(stored).toEqual({ uri: pathToFileURL(file).href, sha256: sha, bytes: bytes.length });
+    expect(stored).toEqual({
+      uri: pathToFileURL(file).href,
+      sha256: sha,
+      bytes: bytes.length,
+      created: true,
+    });
     expect(await readFile(file)).toEqual(bytes);
     expect(await store.get(stored.uri)).toEqual(bytes);
   });
@@ -36,7 +43,7 @@ describe("DirectoryStore", () => {
     const store = new DirectoryStore(root);
     const results = await Promise.all([1, 2, 3, 4].map(() => store.put(bytes, "png")));
     expect(new Set(results.map((r) => r.uri)).size).toBe(1);
-    expect(await store.put(bytes, "png")).toEqual(results[0]);
+    expect(await store.put(bytes, "png")).toEqual({ ...results[0], created: false });
     // No temp files left behind.
     expect(await allFiles(root)).toEqual([path.join(sha.slice(0, 2), `${sha}.png`)]);
   });
@@ -77,6 +84,22 @@ describe("DirectoryStore", () => {
     await expect(new DirectoryStore(root).put(bytes, "../png")).rejects.toThrow(/image extension/);
   });
 
+  it("removes temp files a killed writer left behind, but not one a put may still be writing", async () => {
+    const store = new DirectoryStore(root);
+    const kept = await store.put(bytes, "png");
+    await mkdir(path.join(root, "ab"), { recursive: true });
+    const stale = path.join(root, "ab", `${"ab".repeat(32)}.png.0123456789ab.tmp`);
+    const fresh = path.join(root, "ab", `${"ab".repeat(32)}.png.ba9876543210.tmp`);
+    await writeFile(stale, "half an image");
+    await writeFile(fresh, "half an image");
+    const hourAgo = new Date(Date.now() - 60 * 60_000);
+    await utimes(stale, hourAgo, hourAgo);
+    expect(await store.removeStaleTemps(10 * 60_000)).toBe(1);
+    expect((await allFiles(root)).sort()).toEqual(
+      [path.relative(root, fresh), path.relative(root, fileURLToPath(kept.uri))].sort(),
+    );
+  });
+
   it("reports healthy with the free space when the root is writable", async () => {
     const health = await new DirectoryStore(path.join(root, "images"), { minFreeBytes: 1 }).checkHealth();
     expect(health.ok).toBe(true);
@@ -96,5 +119,46 @@ describe("DirectoryStore", () => {
     const health = await new DirectoryStore(path.join(blocker, "images")).checkHealth();
     expect(health.ok).toBe(false);
     expect(health.reason).toMatch(/is not writable/);
+  });
+});
+
+describe.skipIf(!(await TmpfsVolume.available()))("DirectoryStore on a real small volume", () => {
+  let volume: TmpfsVolume;
+  beforeEach(async () => {
+    volume = await TmpfsVolume.mount(1024);
+  });
+  afterEach(async () => {
+    await volume.unmount();
+  });
+  const image = Buffer.alloc(200 * 1024, 3);
+
+  it("fails a put on a full disk as a retryable StorageError and leaves no temp file", async () => {
+    const store = new DirectoryStore(path.join(volume.dir, "images"), { minFreeBytes: 1 });
+    await store.put(Buffer.from("an earlier image"), "png");
+    await volume.fill();
+    const error = await store.put(image, "png").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ problem: "full", message: expect.stringMatching(/ENOSPC/) });
+    expect((await allFiles(volume.dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const health = await store.checkHealth();
+    expect(health).toMatchObject({ ok: false, problem: "full", freeBytes: 0 });
+    expect(health.reason).toMatch(/only 0 MiB free under .*need at least/);
+    // Room again: healthy, and the same put succeeds.
+    await volume.drain();
+    expect((await store.checkHealth()).ok).toBe(true);
+    expect((await store.put(image, "png")).created).toBe(true);
+  });
+
+  it("reports a read-only volume as unwritable, and a put on it as a retryable StorageError", async () => {
+    const store = new DirectoryStore(path.join(volume.dir, "images"), { minFreeBytes: 1 });
+    await store.put(Buffer.from("an earlier image"), "png");
+    await volume.setReadOnly(true);
+    const health = await store.checkHealth();
+    expect(health).toMatchObject({ ok: false, problem: "unwritable" });
+    expect(health.reason).toMatch(/is not writable: .*EROFS/);
+    const error = await store.put(image, "png").catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "StorageError", problem: "unwritable" });
+    await volume.setReadOnly(false);
+    expect((await store.checkHealth()).ok).toBe(true);
   });
 });

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, statfs, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ImageStore, StoredObject } from "./image-store.ts";
+import { StorageError } from "./storage-error.ts";
 
 export interface DirectoryStoreOptions {
   /** checkHealth fails below this much free space (default 512 MiB: a few hundred full-size images). */
@@ -11,6 +12,8 @@ export interface DirectoryStoreOptions {
 
 export interface StoreHealth {
   ok: boolean;
+  /** What is wrong when not ok: nothing can be written, or too little space is left. */
+  problem?: "unwritable" | "full";
   reason?: string;
   freeBytes: number;
 }
@@ -43,12 +46,12 @@ export class DirectoryStore implements ImageStore {
     const file = path.join(this.root, sha256.slice(0, 2), `${sha256}.${ext}`);
     const stored = { uri: pathToFileURL(file).href, sha256, bytes: bytes.length };
     // Same content, same name: if it is already there (and complete, since writes are atomic) we are done.
-    if ((await sizeOf(file)) === bytes.length) return stored;
-    await mkdir(path.dirname(file), { recursive: true });
+    if ((await sizeOf(file)) === bytes.length) return { ...stored, created: false };
     // Write beside the target and rename: readers never see a half-written image, and a crash
     // mid-write leaves only a temp file rather than a truncated image under the real name.
     const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
     try {
+      await mkdir(path.dirname(file), { recursive: true });
       const handle = await open(temp, "wx");
       try {
         await handle.writeFile(bytes);
@@ -58,10 +61,10 @@ export class DirectoryStore implements ImageStore {
       }
       await rename(temp, file);
     } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw StorageError.from(error, `could not store ${path.basename(file)} under ${this.root}`);
     }
-    return stored;
+    return { ...stored, created: true };
   }
 
   async get(uri: string): Promise<Buffer> {
@@ -74,6 +77,30 @@ export class DirectoryStore implements ImageStore {
 
   async exists(uri: string): Promise<boolean> {
     return (await sizeOf(this.pathOf(uri))) !== undefined;
+  }
+
+  /**
+   * Removes temp files older than `olderThanMs` (a put of a process killed mid-write leaves one);
+   * younger ones may belong to a put in progress on another worker sharing the volume. Returns how
+   * many went.
+   */
+  async removeStaleTemps(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    const dirs = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    for (const dir of dirs) {
+      if (!dir.isDirectory()) continue;
+      const names = await readdir(path.join(this.root, dir.name)).catch(() => []);
+      for (const name of names) {
+        if (!name.endsWith(".tmp")) continue;
+        const file = path.join(this.root, dir.name, name);
+        const info = await stat(file).catch(() => undefined);
+        if (info && now - info.mtimeMs > olderThanMs) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   /** For the worker's readiness: the root must be writable and have room for more images. */
@@ -89,6 +116,7 @@ export class DirectoryStore implements ImageStore {
       if (freeBytes < this.minFreeBytes) {
         return {
           ok: false,
+          problem: "full",
           reason: `only ${formatBytes(freeBytes)} free under ${this.root}, need at least ${formatBytes(this.minFreeBytes)}`,
           freeBytes,
         };
@@ -99,7 +127,14 @@ export class DirectoryStore implements ImageStore {
         (fs) => fs.bavail * fs.bsize,
         () => 0,
       );
-      return { ok: false, reason: `${this.root} is not writable: ${(error as Error).message}`, freeBytes };
+      const code = (error as NodeJS.ErrnoException).code;
+      return {
+        ok: false,
+        // Without room for a directory entry the disk is as good as full; anything else is a fault.
+        problem: code === "ENOSPC" || code === "EDQUOT" ? "full" : "unwritable",
+        reason: `${this.root} is not writable: ${(error as Error).message}`,
+        freeBytes,
+      };
     }
   }
 

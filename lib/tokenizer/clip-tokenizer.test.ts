@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTokenizerFiles } from "../../models/tokenizer-files.ts";
-import { ClipTokenizer } from "./clip-tokenizer.ts";
+import { BPE_CACHE_WORDS, ClipTokenizer } from "./clip-tokenizer.ts";
 
 /**
  * Reference ids (up to and including the end token) from Hugging Face transformers 5.24.0
@@ -85,5 +85,16 @@ describe("ClipTokenizer", () => {
     } finally {
       await rm(padDir, { recursive: true, force: true });
     }
+  });
+
+  it("remembers a bounded number of words however many distinct prompts it sees", async () => {
+    const word = (i: number) => `zq${i.toString(36)}x`;
+    for (let i = 0; i < BPE_CACHE_WORDS + 5_000; i++) tokenizer.encode(`a ${word(i)} sunset`);
+    expect(tokenizer.cachedWords).toBeLessThanOrEqual(BPE_CACHE_WORDS);
+    // An evicted word encodes as it did the first time (the cache changes speed, never ids).
+    const uncached = await ClipTokenizer.fromDir(dir);
+    expect(tokenizer.encode(`a ${word(0)} sunset`).inputIds).toEqual(
+      uncached.encode(`a ${word(0)} sunset`).inputIds,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { LRUCache } from "lru-cache";
 import { bytesToUnicode } from "./bytes-to-unicode.ts";
 
 export const CLIP_CONTEXT_LENGTH = 77;
@@ -15,10 +16,19 @@ export interface TokenizedPrompt {
   truncated: boolean;
 }
 
+/**
+ * Words whose BPE split is remembered. Prompts repeat common words; every distinct one a user ever
+ * typed would otherwise stay in memory for the life of the worker. 10,000 covers a working
+ * vocabulary (a few MiB) while a stream of made-up words only recycles the oldest entries.
+ */
+export const BPE_CACHE_WORDS = 10_000;
+
 export interface ClipTokenizerOptions {
   /** Id used after the end token; Stable Diffusion exports pad with the end id, some CLIP exports with 0. */
   padId?: number;
   contextLength?: number;
+  /** Words whose BPE split is cached (default BPE_CACHE_WORDS). */
+  cacheWords?: number;
 }
 
 /** CLIP's pre-tokenisation pattern (OpenAI simple_tokenizer / HF CLIPTokenizer), case-insensitive. */
@@ -37,7 +47,7 @@ export class ClipTokenizer {
   readonly contextLength: number;
   private readonly ranks: Map<string, number>;
   private readonly byteEncoder = bytesToUnicode();
-  private readonly cache = new Map<string, string[]>();
+  private readonly cache: LRUCache<string, string[]>;
 
   constructor(
     private readonly vocab: Map<string, number>,
@@ -49,6 +59,12 @@ export class ClipTokenizer {
     this.endId = requireId(vocab, END_TOKEN);
     this.padId = options.padId ?? this.endId;
     this.contextLength = options.contextLength ?? CLIP_CONTEXT_LENGTH;
+    this.cache = new LRUCache({ max: options.cacheWords ?? BPE_CACHE_WORDS });
+  }
+
+  /** Words whose BPE split is cached now; at most the cacheWords option. */
+  get cachedWords(): number {
+    return this.cache.size;
   }
 
   /** Loads a tokenizer directory in the HF CLIPTokenizer layout; the pad id comes from its special tokens. */

@@ -9,6 +9,7 @@ import type { LearningState, LearningStateStatus } from "../../crds/learning-sta
 import type { Controller, Reconciler } from "../../lib/kube/controller.ts";
 import { isConflict } from "../../lib/kube/kube-errors.ts";
 import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
+import { ObjectSeries } from "../../lib/observability/object-series.ts";
 import { learningStateKeyOf, learningStateName, type OperatorContext } from "../context.ts";
 import { foldReactions, type ArtworkReactions } from "../learning/feedback-fold.ts";
 import { feedbackLog } from "../learning/feedback-log.ts";
@@ -52,6 +53,9 @@ export function learningPatch(
 }
 
 export class LearningController implements Reconciler {
+  /** Arm gauges per LearningState: arms that age out and deleted LearningStates leave no series. */
+  private readonly series = new ObjectSeries();
+
   constructor(private readonly ctx: OperatorContext) {}
 
   setup(c: Controller) {
@@ -64,7 +68,10 @@ export class LearningController implements Reconciler {
 
   async reconcile(key: ObjectKey): Promise<void> {
     const ls = this.ctx.caches.learning.get(key.namespace, key.name);
-    if (!ls) return this.create(key);
+    if (!ls) {
+      this.series.release(keyToString(key));
+      return this.create(key);
+    }
     const pools = new Set(
       this.ctx.caches.pools
         .list(key.namespace)
@@ -83,18 +90,24 @@ export class LearningController implements Reconciler {
     const before = ls.status?.events ?? {};
     for (const [action, n] of Object.entries(patch.events ?? {})) {
       const delta = n - (before[action] ?? 0);
-      if (delta > 0) this.ctx.metrics.feedback.inc({ action }, delta);
+      if (delta > 0) this.ctx.metrics.feedback.inc({ namespace: key.namespace, action }, delta);
     }
-    for (const arm of patch.arms ?? []) {
-      this.ctx.metrics.learningScore.set(
-        { learningstate: key.name, model: arm.model, mood: arm.mood },
-        arm.mean,
-      );
-      this.ctx.metrics.learningSamples.set(
-        { learningstate: key.name, model: arm.model, mood: arm.mood },
-        arm.pulls,
-      );
-    }
+    const { learningScore, learningSamples } = this.ctx.metrics;
+    this.series.publish(
+      keyToString(key),
+      (patch.arms ?? []).flatMap((arm) => {
+        const labels = {
+          namespace: key.namespace,
+          learningstate: key.name,
+          model: arm.model,
+          mood: arm.mood,
+        };
+        return [
+          { gauge: learningScore, labels, value: arm.mean },
+          { gauge: learningSamples, labels, value: arm.pulls },
+        ];
+      }),
+    );
     if (folded > 0) {
       this.ctx.events.record(ls, "Normal", "Folded", `folded ${folded} reaction(s)`);
       this.ctx.log.info({ learningstate: objectKey(ls), folded, pruned }, "folded reactions");

@@ -9,6 +9,7 @@ import type { ModelLoadState, ModelPool, ModelPoolStatus } from "../../crds/mode
 import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
 import { isInvalid, statusMessage } from "../../lib/kube/kube-errors.ts";
 import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
+import { ObjectSeries } from "../../lib/observability/object-series.ts";
 import { changedBeyondProgress, poolKeyOf, type OperatorContext } from "../context.ts";
 import { isAlive, isSchedulable, type WorkerView } from "../scheduling/worker-view.ts";
 import { desiredObjects, SPEC_HASH_ANNOTATION, selectorString, workerName } from "./worker-deployment.ts";
@@ -120,6 +121,8 @@ export function poolStatus(
 export class ModelPoolController implements Reconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly lastStatusWrite = new Map<string, number>();
+  /** Pool gauges per pool: a deleted pool, or a model taken out of one, leaves no series behind. */
+  private readonly series = new ObjectSeries();
 
   constructor(private readonly ctx: OperatorContext) {
     this.objects = KubernetesObjectApi.makeApiClient(ctx.kc);
@@ -139,7 +142,12 @@ export class ModelPoolController implements Reconciler {
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const pool = this.ctx.caches.pools.get(key.namespace, key.name);
-    if (!pool || pool.metadata.deletionTimestamp) return;
+    if (!pool) {
+      this.series.release(keyToString(key));
+      this.lastStatusWrite.delete(keyToString(key));
+      return;
+    }
+    if (pool.metadata.deletionTimestamp) return;
     const { deployment, service, pdb, configMap, serviceAccount, roleBinding, reviewBinding, hash } =
       desiredObjects(pool, this.ctx.config);
     const current = this.ctx.caches.deployments.get(key.namespace, workerName(pool));
@@ -189,11 +197,17 @@ export class ModelPoolController implements Reconciler {
       rejected,
     );
     const m = this.ctx.metrics;
-    m.poolSize.set({ namespace, pool: name }, status.replicas ?? 0);
-    m.queueDepth.set({ namespace, pool: name }, status.queueDepth ?? 0);
-    m.activeGenerations.set({ namespace, pool: name }, status.inFlight ?? 0);
-    for (const model of status.models ?? [])
-      m.poolPreloaded.set({ namespace, pool: name, model: model.name }, model.readyWorkers);
+    const labels = { namespace, pool: name };
+    this.series.publish(objectKey(pool), [
+      { gauge: m.poolSize, labels, value: status.replicas ?? 0 },
+      { gauge: m.queueDepth, labels, value: status.queueDepth ?? 0 },
+      { gauge: m.activeGenerations, labels, value: status.inFlight ?? 0 },
+      ...(status.models ?? []).map((model) => ({
+        gauge: m.poolPreloaded,
+        labels: { ...labels, model: model.name },
+        value: model.readyWorkers,
+      })),
+    ]);
 
     if (JSON.stringify(status) === JSON.stringify(pool.status)) return;
     const key = objectKey(pool);

@@ -1,6 +1,7 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuiltinModel } from "../../models/builtin.ts";
 import { renderArtwork } from "../pipeline/render-artwork.ts";
@@ -153,4 +154,36 @@ describe("InferenceHost", () => {
       await degraded.close();
     }
   });
+
+  it("restarts a dead thread after a backoff; meanwhile it is unavailable and renders fail as retryable", async () => {
+    let changes = 0;
+    const crashy = await InferenceHost.start({
+      models: await builtinSpecs(),
+      accelerator: "cpu",
+      warmupSteps: 1,
+      restartDelayMs: 300,
+      onAvailabilityChange: () => changes++,
+    });
+    try {
+      expect(crashy.unavailable()).toBeUndefined();
+      // terminate() ends the thread as an uncaught error in it would. (Terminating a thread inside an
+      // ONNX run aborts the whole process in onnxruntime-node's native code, so it is done idle.)
+      const slots = (crashy as unknown as { slots: Array<{ worker: Worker }> }).slots;
+      await slots[0]!.worker.terminate();
+      expect(crashy.unavailable()).toMatch(/^inference thread 0 exited with code 1; restarting in 0\.3s/);
+      // Nothing runs renders meanwhile: they fail at once rather than wait behind a dead thread.
+      const meanwhile = (await rejection(crashy.render(testRequest(), () => {}))) as RenderError;
+      expect(meanwhile.reason).toBe("InferenceUnavailable");
+
+      const deadline = Date.now() + 60_000;
+      while (crashy.unavailable() !== undefined && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(crashy.unavailable()).toBeUndefined();
+      expect(changes).toBe(2);
+      const after = await crashy.render(testRequest({ variations: 1 }), () => {});
+      expect(after.candidates).toHaveLength(1);
+    } finally {
+      await crashy.close();
+    }
+  }, 120_000);
 });

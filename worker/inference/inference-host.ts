@@ -22,6 +22,10 @@ export interface InferenceHostOptions {
   /** Renders that may run at once (default 1); each slot is one thread with its own copy of the models. */
   concurrency?: number;
   logger?: Logger;
+  /** Called when a thread dies or comes back, so the worker's readiness follows `unavailable()`. */
+  onAvailabilityChange?: () => void;
+  /** First wait before restarting a dead thread; doubles per crash in a row (default 1 s, at most 60 s). */
+  restartDelayMs?: number;
 }
 
 interface Job {
@@ -39,11 +43,22 @@ interface Slot {
   abortFlag: Int32Array;
   states: Map<string, ModelState>;
   job: Job | undefined;
+  /** Models loaded and the thread alive: it may be given a render. */
+  running: boolean;
   exited: boolean;
+  /** Crashes in a row, for the restart backoff; reset once a thread has stayed up a while. */
+  crashes: number;
+  startedAt: number;
+  /** Why the slot is down, while it waits for or goes through a restart. */
+  down: string | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
 }
 
 const STATE_ORDER: ModelLoadPhase[] = ["Failed", "Loading", "Warming", "Ready"];
 const CLOSE_GRACE_MS = 5_000;
+const MAX_RESTART_DELAY_MS = 60_000;
+/** A thread that lived this long before dying is not crash-looping: restart it at the first delay. */
+const STABLE_AFTER_MS = 60_000;
 
 /**
  * Runs the pipeline in worker threads, so onnxruntime's blocking run() never stalls the main event
@@ -54,6 +69,7 @@ const CLOSE_GRACE_MS = 5_000;
  */
 export class InferenceHost {
   private readonly queue: Job[] = [];
+  private readonly logger: Logger | undefined;
   private nextId = 1;
   private closed = false;
   private providerName: Accelerator;
@@ -61,35 +77,31 @@ export class InferenceHost {
 
   private constructor(
     private readonly slots: Slot[],
-    private readonly logger: Logger | undefined,
-    accelerator: Accelerator,
+    private readonly options: InferenceHostOptions,
+    private readonly init: ThreadInit[],
   ) {
-    this.providerName = accelerator;
+    this.logger = options.logger;
+    this.providerName = options.accelerator;
   }
 
   /** Loads every model in every slot and warms it up; resolves once each is Ready or Failed. */
   static async start(options: InferenceHostOptions): Promise<InferenceHost> {
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-    const slots: Slot[] = Array.from({ length: concurrency }, () => {
-      const abortFlag = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-      const init: ThreadInit = {
-        models: options.models,
-        accelerator: options.accelerator,
-        intraOpThreads: Math.max(1, Math.floor(cpus().length / concurrency)),
-        warmupSteps: options.warmupSteps ?? 2,
-        abortFlag,
-      };
-      return {
-        worker: startTsWorker(new URL("./inference-thread.ts", import.meta.url), { workerData: init }),
-        abortFlag: new Int32Array(abortFlag),
-        states: new Map(
-          options.models.map((m) => [m.name, { name: m.name, role: m.role, state: "Loading" }]),
-        ),
-        job: undefined,
-        exited: false,
-      };
-    });
-    const host = new InferenceHost(slots, options.logger, options.accelerator);
+    const init: ThreadInit[] = Array.from({ length: concurrency }, () => ({
+      models: options.models,
+      accelerator: options.accelerator,
+      intraOpThreads: Math.max(1, Math.floor(cpus().length / concurrency)),
+      warmupSteps: options.warmupSteps ?? 2,
+      abortFlag: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
+    }));
+    const slots = init.map((i) => ({
+      ...spawnThread(i),
+      job: undefined,
+      crashes: 0,
+      down: undefined,
+      restartTimer: undefined,
+    }));
+    const host = new InferenceHost(slots, options, init);
     const start = performance.now();
     await Promise.all(slots.map((slot, index) => host.attach(slot, index)));
     options.logger?.info(
@@ -97,6 +109,15 @@ export class InferenceHost {
       "inference host started",
     );
     return host;
+  }
+
+  /**
+   * Undefined while every thread runs; otherwise why not (a thread died and is being restarted).
+   * A worker with a thread down takes no new work: it could not run what it advertises.
+   */
+  unavailable(): string | undefined {
+    const down = this.slots.flatMap((s, i) => (s.down ? [`inference thread ${i} ${s.down}`] : []));
+    return down.length > 0 ? down.join("; ") : undefined;
   }
 
   /** Per model, the least advanced state over all slots (Failed first), with its message. */
@@ -153,6 +174,7 @@ export class InferenceHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const slot of this.slots) clearTimeout(slot.restartTimer);
     for (const job of this.queue.splice(0))
       this.finish(job, new RenderError("Aborted", "inference host closed"));
     await Promise.all(
@@ -183,6 +205,7 @@ export class InferenceHost {
           case "loaded":
             this.providerName = message.provider;
             this.providerNote = message.providerMessage;
+            slot.running = true;
             resolve();
             break;
           case "log":
@@ -208,6 +231,8 @@ export class InferenceHost {
         reject(error);
       });
       slot.worker.on("exit", (code) => {
+        const wasRunning = slot.running;
+        slot.running = false;
         slot.exited = true;
         for (const [name, state] of slot.states) {
           if (!this.closed)
@@ -220,26 +245,56 @@ export class InferenceHost {
         if (slot.job)
           this.finish(
             slot.job,
-            new RenderError("InferenceFailed", `inference thread exited with code ${code}`),
+            new RenderError("InferenceUnavailable", `inference thread exited with code ${code}`),
           );
         slot.job = undefined;
         reject(new Error(`inference thread exited with code ${code} while loading models`));
-        if (!this.closed) this.dispatch();
+        if (this.closed) return;
+        // A thread that dies after start is restarted (a thread that never loaded fails start()).
+        if (wasRunning || slot.down) this.restartLater(slot, index, code);
+        this.dispatch();
       });
     });
   }
 
+  /** Restarts a dead thread after a backoff that doubles while it keeps dying. */
+  private restartLater(slot: Slot, index: number, code: number) {
+    if (performance.now() - slot.startedAt > STABLE_AFTER_MS) slot.crashes = 0;
+    const first = this.options.restartDelayMs ?? 1_000;
+    const delayMs = Math.min(first * 2 ** slot.crashes, MAX_RESTART_DELAY_MS);
+    slot.crashes++;
+    slot.down = `exited with code ${code}; restarting in ${Math.round(delayMs / 100) / 10}s`;
+    this.logger?.error({ thread: index, code, delayMs }, "inference thread exited; restarting after backoff");
+    this.options.onAvailabilityChange?.();
+    slot.restartTimer = setTimeout(() => {
+      if (this.closed) return;
+      Object.assign(slot, spawnThread(this.init[index]!));
+      slot.down = `exited with code ${code}; restarted, loading models`;
+      this.attach(slot, index).then(
+        () => {
+          slot.down = undefined;
+          this.logger?.info({ thread: index }, "inference thread restarted");
+          this.options.onAvailabilityChange?.();
+          this.dispatch();
+        },
+        // Its exit handler has scheduled the next try.
+        () => undefined,
+      );
+    }, delayMs);
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job || slot.exited) continue;
+      if (slot.job || !slot.running) continue;
       const job = this.queue.shift();
       if (!job) return;
       slot.job = job;
       slot.worker.postMessage({ type: "render", id: job.id, request: job.request } satisfies HostMessage);
     }
-    if (this.queue.length > 0 && this.slots.every((s) => s.exited)) {
+    // Nothing would run them for a while: let the caller take them elsewhere now.
+    if (this.queue.length > 0 && this.slots.every((s) => !s.running)) {
       for (const job of this.queue.splice(0))
-        this.finish(job, new RenderError("InferenceFailed", "no inference thread is running"));
+        this.finish(job, new RenderError("InferenceUnavailable", "no inference thread is running"));
     }
   }
 
@@ -260,6 +315,20 @@ export class InferenceHost {
     if (outcome instanceof Error) job.reject(outcome);
     else job.resolve(outcome);
   }
+}
+
+/** A new thread for a slot, loading its models; `loaded` marks it running. */
+function spawnThread(init: ThreadInit) {
+  return {
+    worker: startTsWorker(new URL("./inference-thread.ts", import.meta.url), { workerData: init }),
+    abortFlag: new Int32Array(init.abortFlag),
+    states: new Map<string, ModelState>(
+      init.models.map((m) => [m.name, { name: m.name, role: m.role, state: "Loading" }]),
+    ),
+    running: false,
+    exited: false,
+    startedAt: performance.now(),
+  };
 }
 
 // Structured clone turns Buffers into plain Uint8Arrays; callers get Buffers back, as the API promises.

@@ -1,11 +1,20 @@
+import { readdir } from "node:fs/promises";
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { DirectoryStore } from "../../lib/storage/directory-store.ts";
+import { StorageError } from "../../lib/storage/storage-error.ts";
+import { TmpfsVolume } from "../../test/fixtures/tmpfs-volume.ts";
+import { workerMetrics } from "../metrics.ts";
 import type { Artwork } from "../../crds/artwork.ts";
 import type { ModelDefaults } from "../../crds/effective-spec.ts";
 import type { RenderResult } from "../pipeline/render-request.ts";
+import { RenderError } from "../pipeline/render-error.ts";
+import { WorkerUnfit } from "../worker-health.ts";
+import { failureOf } from "./artwork-runner.ts";
 import { fencedPatch } from "./fenced-status-writer.ts";
 import { progressStatus } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
-import { resultStatus } from "./result-publisher.ts";
+import { ResultPublisher, resultStatus } from "./result-publisher.ts";
 
 const model: ModelDefaults = { width: 256, height: 256, steps: 20, guidanceScale: 5, scheduler: "euler" };
 
@@ -139,5 +148,66 @@ describe("resultStatus", () => {
       reason: "BelowMinimumScore",
       message: "best candidate 1 scored 0.620, below 0.9",
     });
+  });
+});
+
+describe.skipIf(!(await TmpfsVolume.available()))("ResultPublisher on a disk that fills up", () => {
+  it("removes the files it stored before running out, keeps files others share, leaves no temp file", async () => {
+    const volume = await TmpfsVolume.mount(1024);
+    try {
+      const store = new DirectoryStore(volume.dir, { minFreeBytes: 1 });
+      const png = (fill: number) => Buffer.alloc(400 * 1024, fill);
+      // Another Artwork already stored the first candidate's bytes (same seed, same prompt).
+      const shared = await store.put(png(0), "png");
+      const scores = { clip: 0.5, aesthetic: 5, technical: 0.5, ensemble: 0.5, confidence: 1 };
+      const result: RenderResult = {
+        candidates: [0, 1, 2].map((i) => ({ index: i, seed: i, png: png(i), sha256: "", scores })),
+        selected: 0,
+        outputs: [],
+        promptTruncated: false,
+        timings: { generateSeconds: 1, curateSeconds: 0.1, encodeSeconds: 0.01 },
+        onnx: { runs: 0, runSeconds: 0, perSession: {} },
+        provider: "cpu",
+      };
+      const publisher = new ResultPublisher(store, workerMetrics(new Registry()));
+      const error = await publisher
+        .publish(artwork(), renderRequestFor(artwork(), model), result)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).problem).toBe("full");
+      const files = (await readdir(volume.dir, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => e.name);
+      expect(files).toEqual([`${shared.sha256}.png`]);
+    } finally {
+      await volume.unmount();
+    }
+  });
+});
+
+describe("failureOf", () => {
+  it("blames the worker for its storage, a dead thread or a problem it had, and the Artwork for the rest", () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    expect(failureOf(StorageError.from(enospc, "could not store x.png"))).toEqual({
+      reason: "StorageFull",
+      workerAtFault: true,
+    });
+    const erofs = Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
+    expect(failureOf(StorageError.from(erofs, "could not store x.png")).reason).toBe("StorageUnwritable");
+    expect(failureOf(new RenderError("InferenceUnavailable", "inference thread exited with code 1"))).toEqual(
+      {
+        reason: "InferenceUnavailable",
+        workerAtFault: true,
+      },
+    );
+    expect(failureOf(new WorkerUnfit("StorageUnwritable", "worker w1 cannot take work"))).toEqual({
+      reason: "StorageUnwritable",
+      workerAtFault: true,
+    });
+    expect(failureOf(new RenderError("UnsupportedSize", "spec.width: 130 is not a multiple of 8"))).toEqual({
+      reason: "UnsupportedSize",
+      workerAtFault: false,
+    });
+    expect(failureOf(new Error("boom"))).toEqual({ reason: "InferenceFailed", workerAtFault: false });
   });
 });

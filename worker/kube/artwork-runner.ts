@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import { ARTWORK } from "../../crds/api.ts";
 import type { Artwork } from "../../crds/artwork.ts";
 import { artworkConditions, type PhaseChange } from "../../crds/artwork-conditions.ts";
-import type { ModelDefaults } from "../../crds/effective-spec.ts";
+import { effectiveSpec, type ModelDefaults } from "../../crds/effective-spec.ts";
 import { rfc3339 } from "../../crds/timestamp.ts";
 import { WORKER_LABEL } from "../../crds/worker-protocol.ts";
 import { CustomObjectClient } from "../../lib/kube/custom-object-client.ts";
@@ -15,11 +15,13 @@ import { Informer } from "../../lib/kube/informer.ts";
 import { objectKey } from "../../lib/kube/object-key.ts";
 import type { Logger } from "../../lib/observability/logger.ts";
 import type { ImageStore } from "../../lib/storage/image-store.ts";
+import { StorageError } from "../../lib/storage/storage-error.ts";
 import type { PreviewHub } from "../http/preview-hub.ts";
 import type { InferenceHost } from "../inference/inference-host.ts";
 import type { WorkerMetrics } from "../metrics.ts";
 import { readDefaults } from "../pipeline/generator-defaults.ts";
 import { RenderError } from "../pipeline/render-error.ts";
+import { WorkerUnfit, type HealthProblem } from "../worker-health.ts";
 import { FencedOut, FencedStatusWriter } from "./fenced-status-writer.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { renderRequestFor } from "./render-request-for.ts";
@@ -47,6 +49,10 @@ export interface RunnerOptions {
    * writes of short renders, and the scheduler counts load from the Artworks.
    */
   onDraining: () => void;
+  /** Why this worker should take no work now (storage, inference threads), or undefined. */
+  problem: () => HealthProblem | undefined;
+  /** A store write failed: re-check storage and report it, so the Artwork is not bound here again. */
+  onStorageError: () => Promise<void>;
 }
 
 interface Running {
@@ -136,6 +142,14 @@ export class ArtworkRunner {
       return { phase: change.phase, message: change.message, conditions };
     };
     try {
+      // Bound just before this worker reported a problem: nothing runs, it goes elsewhere.
+      const problem = this.o.problem();
+      if (problem) {
+        throw new WorkerUnfit(
+          problem.reason,
+          `worker ${this.o.workerId} cannot take work: ${problem.message}`,
+        );
+      }
       await this.writer.write(art, attempt, {
         ...phase({
           phase: "Generating",
@@ -187,9 +201,25 @@ export class ArtworkRunner {
         log.warn("dropped an attempt that is no longer this worker's");
         return;
       }
-      const reason = err instanceof RenderError ? err.reason : "InferenceFailed";
+      const { reason, workerAtFault } = failureOf(err);
       const message = err instanceof Error ? err.message : String(err);
       this.o.metrics.errors.inc({ model: req.model, reason });
+      if (err instanceof StorageError) await this.o.onStorageError();
+      // This worker failed, not the Artwork: another worker may finish it while spec.maxAttempts
+      // allows, as after a lost worker.
+      const maxAttempts = effectiveSpec(art.spec).maxAttempts;
+      if (workerAtFault && attempt < maxAttempts) {
+        log.warn({ reason, err: message }, "artwork failed on this worker; handed back for another attempt");
+        await this.handBack(
+          art,
+          attempt,
+          reason,
+          err instanceof WorkerUnfit
+            ? message
+            : `attempt ${attempt} of ${maxAttempts} failed on worker ${this.o.workerId}: ${message}`,
+        );
+        return;
+      }
       this.o.hub.failed(key, reason, message);
       log.error({ reason, err: message }, "artwork failed");
       this.o.events.record(art, "Warning", reason, message);
@@ -224,22 +254,12 @@ export class ArtworkRunner {
         r.abort.abort();
         const art = this.informer.list().find((a) => objectKey(a) === key);
         if (!art) continue;
-        const message = `worker ${this.o.workerId} shut down; handed back for another attempt`;
-        await this.writer
-          .write(art, r.attempt, {
-            phase: "Pending",
-            message,
-            worker: undefined,
-            progress: undefined,
-            conditions: artworkConditions(
-              art.status?.conditions,
-              { phase: "Pending", reason: "HandedBack", message },
-              art.metadata.generation,
-            ),
-          })
-          .catch(() => undefined);
-        this.o.events.record(art, "Normal", "HandedBack", message);
-        this.o.log.info({ artwork: key, attempt: r.attempt }, "handed back artwork on shutdown");
+        await this.handBack(
+          art,
+          r.attempt,
+          "HandedBack",
+          `worker ${this.o.workerId} shut down; handed back for another attempt`,
+        );
       }
       await all;
     }
@@ -249,4 +269,39 @@ export class ArtworkRunner {
   isDraining() {
     return this.draining;
   }
+
+  /** Unbinds the attempt (phase Pending, no worker) so the operator binds the Artwork elsewhere. */
+  private async handBack(art: Artwork, attempt: number, reason: string, message: string) {
+    const key = objectKey(art);
+    try {
+      await this.writer.write(art, attempt, {
+        phase: "Pending",
+        message,
+        worker: undefined,
+        progress: undefined,
+        conditions: artworkConditions(
+          art.status?.conditions,
+          { phase: "Pending", reason, message },
+          art.metadata.generation,
+        ),
+      });
+    } catch (err) {
+      // Fenced out: it is no longer this worker's to hand back.
+      if (err instanceof FencedOut) return;
+      this.o.log.warn({ artwork: key, attempt, err: String(err) }, "could not hand back artwork");
+      return;
+    }
+    this.o.events.record(art, "Normal", reason, message);
+    this.o.log.info({ artwork: key, attempt, reason }, "handed back artwork");
+  }
+}
+
+/** The condition reason of a failed attempt, and whether this worker (not the Artwork) was at fault. */
+export function failureOf(err: unknown): { reason: string; workerAtFault: boolean } {
+  if (err instanceof WorkerUnfit) return { reason: err.reason, workerAtFault: true };
+  if (err instanceof StorageError)
+    return { reason: err.problem === "full" ? "StorageFull" : "StorageUnwritable", workerAtFault: true };
+  if (err instanceof RenderError)
+    return { reason: err.reason, workerAtFault: err.reason === "InferenceUnavailable" };
+  return { reason: "InferenceFailed", workerAtFault: false };
 }

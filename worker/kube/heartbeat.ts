@@ -19,6 +19,7 @@ export class Heartbeat {
   private readonly api: CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   readonly leaseName: string;
 
   constructor(
@@ -41,8 +42,15 @@ export class Heartbeat {
   }
 
   /** Renews now (used when the report changes, so the operator learns at once). */
-  async beatSafely() {
-    if (this.beating) return this.beating;
+  async beatSafely(): Promise<void> {
+    if (this.beating) {
+      // The beat in flight may carry the report from before the change: one more follows it.
+      this.again ??= this.beating.then(() => {
+        this.again = undefined;
+        return this.beatSafely();
+      });
+      return this.again;
+    }
     this.beating = this.beat()
       .catch((err: unknown) => this.log.warn({ lease: this.leaseName, err: String(err) }, "heartbeat failed"))
       .finally(() => (this.beating = undefined));

@@ -7,10 +7,12 @@ import type { ImageStore, StoredObject } from "../../lib/storage/image-store.ts"
 import type { WorkerMetrics } from "../metrics.ts";
 import type { RenderRequest, RenderResult } from "../pipeline/render-request.ts";
 
+type StoredFile = Omit<StoredObject, "created">;
+
 /** Where each rendered file went, in the order of result.candidates and result.outputs. */
 export interface StoredResult {
-  candidates: StoredObject[];
-  outputs: StoredObject[];
+  candidates: StoredFile[];
+  outputs: StoredFile[];
 }
 
 /** The attempt's final status: Succeeded with the kept image, or Failed when none reached minScore (pure). */
@@ -84,12 +86,27 @@ export class ResultPublisher {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  /** Stores the files (content-addressed, so a repeated attempt stores nothing twice) and returns the status to write. */
+  /**
+   * Stores the files (content-addressed, so a repeated attempt stores nothing twice) and returns
+   * the status to write. When one cannot be stored, the files this call created are removed again:
+   * no status will ever point at them, so they would only fill the disk that just ran out.
+   */
   async publish(art: Artwork, req: RenderRequest, result: RenderResult): Promise<ArtworkStatus> {
     const stored: StoredResult = { candidates: [], outputs: [] };
-    for (const c of result.candidates) stored.candidates.push(await this.store.put(c.png, "png"));
-    for (const out of result.outputs) {
-      stored.outputs.push(await this.store.put(out.data, out.format === "jpeg" ? "jpg" : out.format));
+    const created: string[] = [];
+    const put = async (bytes: Buffer, ext: string) => {
+      const object = await this.store.put(bytes, ext);
+      if (object.created) created.push(object.uri);
+      return object;
+    };
+    try {
+      for (const c of result.candidates) stored.candidates.push(await put(c.png, "png"));
+      for (const out of result.outputs) {
+        stored.outputs.push(await put(out.data, out.format === "jpeg" ? "jpg" : out.format));
+      }
+    } catch (error) {
+      await Promise.all(created.map((uri) => this.store.delete(uri).catch(() => undefined)));
+      throw error;
     }
     const m = this.metrics;
     for (const c of result.candidates) {

@@ -6,6 +6,8 @@ export const RENDER_ERROR_REASONS = [
   "ModelNotLoaded",
   "UnsupportedModel",
   "InferenceFailed",
+  /** The inference thread died under the render: the worker's fault, so another worker may try. */
+  "InferenceUnavailable",
   "Aborted",
 ] as const;
 export type RenderErrorReason = (typeof RENDER_ERROR_REASONS)[number];
