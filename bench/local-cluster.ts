@@ -19,6 +19,9 @@ import {
   type ControlPlaneState,
 } from "../test/controlplane/control-plane.ts";
 
+/** Free loopback ports for each process: the plain one (probes, metrics) and the HTTPS one (self-signed). */
+const LOCAL_PORTS = ["--port", "0", "--secure-port", "0", "--bind-address", "127.0.0.1"];
+
 export const BUILTIN_POOL_MODELS: ModelPoolSpec["models"] = [
   { name: "aria-painter", role: "generator", source: { builtin: "aria-painter" } },
   { name: "aria-clip", role: "clip", source: { builtin: "aria-clip" } },
@@ -109,22 +112,18 @@ export class LocalCluster {
   }
 
   operator(namespace: string, env: Record<string, string> = {}): Proc {
-    return this.spawn(
-      OPERATOR_BUNDLE,
-      ["--namespace", namespace, "--port", "0", "--bind-address", "127.0.0.1"],
-      {
-        ...env,
-        NODE_OPTIONS: [OPERATOR_RUNTIME.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(" "),
-        MALLOC_ARENA_MAX: OPERATOR_RUNTIME.MALLOC_ARENA_MAX,
-      },
-    );
+    return this.spawn(OPERATOR_BUNDLE, ["--namespace", namespace, ...LOCAL_PORTS], {
+      ...env,
+      NODE_OPTIONS: [OPERATOR_RUNTIME.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(" "),
+      MALLOC_ARENA_MAX: OPERATOR_RUNTIME.MALLOC_ARENA_MAX,
+    });
   }
 
   /** A worker of `pool`; `waitForWorkerReady` (test/support/waits.ts) waits until it is warm. */
   worker(namespace: string, pool: string, id: string): WorkerProc {
     const proc = this.spawn(
       "worker/main.ts",
-      ["--pool", pool, "--namespace", namespace, "--id", id, "--port", "0", "--bind-address", "127.0.0.1"],
+      ["--pool", pool, "--namespace", namespace, "--id", id, ...LOCAL_PORTS],
       {},
     );
     return workerProc(proc, this.kc, { namespace, pool, id });
