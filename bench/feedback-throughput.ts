@@ -68,8 +68,12 @@ async function onePopularArtwork() {
     const ns = await cluster.namespace("feedback-scale");
     await cluster.pool(ns, "studio", { replicas: 0 });
     const operator = cluster.operator(ns);
-    const api = { port: () => operator.port(60_000), token: cluster.cp.tokens.admin };
-    await api.port();
+    const api = {
+      securePort: () => operator.securePort(60_000),
+      token: cluster.cp.tokens.admin,
+      ca: cluster.tls.ca,
+    };
+    await api.securePort();
     await cluster.client.create<Artwork>(ARTWORK, ns, {
       apiVersion: "aria.dev/v1alpha1",
       kind: "Artwork",

@@ -14,10 +14,14 @@ import { PooledKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { spawnAria, type Proc } from "../test/controlplane/aria-process.ts";
 import { workerProc, type WorkerProc } from "../test/support/waits.ts";
 import {
+  servingTlsOf,
   startControlPlane,
   stopControlPlane,
   type ControlPlaneState,
 } from "../test/controlplane/control-plane.ts";
+
+/** Free loopback ports for each process: the plain one (probes, metrics) and the HTTPS one. */
+const LOCAL_PORTS = ["--port", "0", "--secure-port", "0", "--bind-address", "127.0.0.1"];
 
 export const BUILTIN_POOL_MODELS: ModelPoolSpec["models"] = [
   { name: "aria-painter", role: "generator", source: { builtin: "aria-painter" } },
@@ -37,6 +41,8 @@ const OPERATOR_RUNTIME = { NODE_OPTIONS: "--max-semi-space-size=4", MALLOC_ARENA
 
 export class LocalCluster {
   readonly client: CustomObjectClient;
+  /** The control plane's loopback certificate, which the processes serve HTTPS with. */
+  readonly tls: ReturnType<typeof servingTlsOf>;
   private readonly procs = new Set<Proc>();
 
   private constructor(
@@ -45,6 +51,7 @@ export class LocalCluster {
     readonly dir: string,
   ) {
     this.client = new CustomObjectClient(kc);
+    this.tls = servingTlsOf(cp);
   }
 
   static async start(): Promise<LocalCluster> {
@@ -109,22 +116,18 @@ export class LocalCluster {
   }
 
   operator(namespace: string, env: Record<string, string> = {}): Proc {
-    return this.spawn(
-      OPERATOR_BUNDLE,
-      ["--namespace", namespace, "--port", "0", "--bind-address", "127.0.0.1"],
-      {
-        ...env,
-        NODE_OPTIONS: [OPERATOR_RUNTIME.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(" "),
-        MALLOC_ARENA_MAX: OPERATOR_RUNTIME.MALLOC_ARENA_MAX,
-      },
-    );
+    return this.spawn(OPERATOR_BUNDLE, ["--namespace", namespace, ...LOCAL_PORTS], {
+      ...env,
+      NODE_OPTIONS: [OPERATOR_RUNTIME.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(" "),
+      MALLOC_ARENA_MAX: OPERATOR_RUNTIME.MALLOC_ARENA_MAX,
+    });
   }
 
   /** A worker of `pool`; `waitForWorkerReady` (test/support/waits.ts) waits until it is warm. */
   worker(namespace: string, pool: string, id: string): WorkerProc {
     const proc = this.spawn(
       "worker/main.ts",
-      ["--pool", pool, "--namespace", namespace, "--id", id, "--port", "0", "--bind-address", "127.0.0.1"],
+      ["--pool", pool, "--namespace", namespace, "--id", id, ...LOCAL_PORTS],
       {},
     );
     return workerProc(proc, this.kc, { namespace, pool, id });
@@ -132,10 +135,16 @@ export class LocalCluster {
 
   private spawn(script: string, args: string[], env: Record<string, string>): Proc {
     // Info, not the debug level tests use: a thousand Artworks' debug lines would cost the operator CPU.
-    const proc = spawnAria(script, [...args, "--storage-dir", join(this.dir, "images")], this.cp.kubeconfig, {
-      LOG_LEVEL: "info",
-      ...env,
-    });
+    const tls = ["--tls-cert-file", this.tls.certFile, "--tls-private-key-file", this.tls.keyFile];
+    const proc = spawnAria(
+      script,
+      [...args, ...tls, "--storage-dir", join(this.dir, "images")],
+      this.cp.kubeconfig,
+      {
+        LOG_LEVEL: "info",
+        ...env,
+      },
+    );
     this.procs.add(proc);
     proc.child.once("exit", () => this.procs.delete(proc));
     return proc;

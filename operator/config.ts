@@ -4,7 +4,14 @@ import { parseArgs } from "node:util";
 export interface OperatorConfig {
   namespace: string | undefined;
   metricsPort: number;
+  securePort: number;
   bindAddress: string;
+  /** PEM files of the HTTPS certificate; both unset: a self-signed one is made at start. */
+  tlsCertFile: string | undefined;
+  tlsPrivateKeyFile: string | undefined;
+  /** Audiences callers' tokens must be meant for (TokenReview); empty: the API server's own. */
+  tokenAudiences: string[];
+  authCacheTtlMs: number;
   logLevel: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -28,12 +35,37 @@ const OPTIONS = {
   port: {
     env: "ARIA_PORT",
     default: "8080",
-    help: "Port for /metrics, /healthz, /readyz and the feedback API",
+    help: "Plain HTTP port for /metrics, /healthz and /readyz (no tokens travel there)",
+  },
+  "secure-port": {
+    env: "ARIA_SECURE_PORT",
+    default: "8443",
+    help: "HTTPS port for the feedback API (callers send bearer tokens)",
   },
   "bind-address": {
     env: "ARIA_BIND_ADDRESS",
     default: "0.0.0.0",
-    help: "Address the HTTP server listens on",
+    help: "Address both HTTP servers listen on",
+  },
+  "tls-cert-file": {
+    env: "ARIA_TLS_CERT_FILE",
+    default: "",
+    help: "PEM certificate (chain) the HTTPS port serves, e.g. tls.crt of a mounted Secret (default: self-signed, made at start)",
+  },
+  "tls-private-key-file": {
+    env: "ARIA_TLS_PRIVATE_KEY_FILE",
+    default: "",
+    help: "PEM private key of --tls-cert-file",
+  },
+  "token-audiences": {
+    env: "ARIA_TOKEN_AUDIENCES",
+    default: "",
+    help: "Comma-separated audiences callers' tokens must be meant for (default: the API server's own)",
+  },
+  "auth-cache-ttl": {
+    env: "ARIA_AUTH_CACHE_TTL_SECONDS",
+    default: "10",
+    help: "Seconds a token's or a permission's review is reused",
   },
   "log-level": { env: "LOG_LEVEL", default: "info", help: "trace, debug, info, warn or error" },
   "leader-elect": {
@@ -137,7 +169,11 @@ export function parseConfig(
   return {
     namespace,
     metricsPort: int("port"),
+    securePort: int("secure-port"),
     bindAddress: get("bind-address"),
+    ...tlsFiles(get("tls-cert-file"), get("tls-private-key-file")),
+    tokenAudiences: list(get("token-audiences")),
+    authCacheTtlMs: seconds("auth-cache-ttl"),
     logLevel: get("log-level"),
     leaderElect: bool("leader-elect"),
     leaderElectionNamespace: get("leader-election-namespace") || namespace || env.POD_NAMESPACE || "default",
@@ -151,4 +187,17 @@ export function parseConfig(
     imagesClaim: get("images-claim"),
     concurrency: Math.max(1, int("concurrency")),
   };
+}
+
+function tlsFiles(cert: string, key: string) {
+  if (Boolean(cert) !== Boolean(key))
+    throw new Error("--tls-cert-file and --tls-private-key-file must be given together");
+  return { tlsCertFile: cert || undefined, tlsPrivateKeyFile: key || undefined };
+}
+
+function list(value: string) {
+  return value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
 }

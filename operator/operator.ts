@@ -1,7 +1,5 @@
 // Assembles the operator: shared informer caches, the four controllers, leader election and the
-// HTTP server. Caches run on every replica (a standby is warm); controllers run only on the leader.
-// Assembles the operator: shared informer caches, the four controllers, leader election and the
-// HTTP server. Caches run on every replica (a standby is warm); controllers run only on the leader.
+// HTTP servers. Caches run on every replica (a standby is warm); controllers run only on the leader.
 import {
   type KubeConfig,
   type KubernetesObject,
@@ -30,7 +28,10 @@ import { LearningController } from "./controllers/learning-controller.ts";
 import { ModelPoolController } from "./controllers/model-pool-controller.ts";
 import { PoolScheduler } from "./controllers/pool-scheduler.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
-import { createHttpServer, listen } from "./http/server.ts";
+import { createApiServer } from "./http/server.ts";
+import { createProbeServer } from "../lib/http/probe-server.ts";
+import { listen } from "../lib/http/listen.ts";
+import { servingCertificate } from "../lib/http/serving-certificate.ts";
 import { operatorMetrics } from "./metrics.ts";
 import { WorkerRegistry } from "./scheduling/worker-registry.ts";
 
@@ -44,7 +45,7 @@ export class Operator {
   readonly controllers: Record<ControllerName, Controller>;
   private readonly elector: LeaderElector | undefined;
   private readonly api: ApiReachability;
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private leading = false;
   private stopping = false;
 
@@ -145,28 +146,31 @@ export class Operator {
     const { ctx } = this;
     this.api.start();
     ctx.workers.start();
-    const api = feedbackRouter(ctx);
-    const app = createHttpServer({
+    const probes = createProbeServer({
       registry: ctx.registry,
       notReadyReason: () => this.notReadyReason(),
-      log: ctx.log,
-      api,
     });
-    this.server = await listen(app, ctx.config.metricsPort, ctx.config.bindAddress);
-    const address = this.server.address();
+    const certificate = await servingCertificate({
+      certFile: ctx.config.tlsCertFile,
+      keyFile: ctx.config.tlsPrivateKeyFile,
+    });
+    const api = createApiServer({ certificate, log: ctx.log, api: feedbackRouter(ctx) });
+    this.servers = [probes, api];
+    const port = await listen(probes, ctx.config.metricsPort, ctx.config.bindAddress);
+    const securePort = await listen(api, ctx.config.securePort, ctx.config.bindAddress);
     ctx.log.info(
-      { port: typeof address === "object" && address ? address.port : ctx.config.metricsPort },
-      "http server listened",
+      {
+        port,
+        securePort,
+        selfSigned: certificate.selfSigned,
+        certificateSha256: certificate.fingerprint256,
+      },
+      "http servers listened",
     );
     await Promise.all(Object.values(ctx.caches).map((c) => c.start()));
     ctx.log.info("caches synced");
     if (this.elector) void this.elector.run();
     else await this.startControllers();
-  }
-
-  get port() {
-    const address = this.server?.address();
-    return typeof address === "object" && address ? address.port : undefined;
   }
 
   isLeader() {
@@ -200,7 +204,7 @@ export class Operator {
     return this.api.notReachableReason();
   }
 
-  /** Graceful stop: finish in-flight reconciles, release the lease, close the server. */
+  /** Graceful stop: finish in-flight reconciles, release the lease, close the servers. */
   async stop() {
     if (this.stopping) return;
     this.stopping = true;
@@ -209,7 +213,7 @@ export class Operator {
     this.ctx.workers.stop();
     await this.api.stop();
     await Promise.all(Object.values(this.ctx.caches).map((c) => c.stop()));
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.ctx.log.info("operator stopped");
   }
 }

@@ -13,8 +13,17 @@ Flags:
   --pool NAME            ModelPool this worker serves (required) [env ARIA_POOL]
   --namespace NS         Namespace of the pool [env POD_NAMESPACE, default "default"]
   --id ID                Worker identity [env WORKER_ID, default hostname-pid]
-  --port N               HTTP port for /healthz, /readyz, /metrics and previews [env ARIA_PORT, default 8080; 0 picks a free one]
-  --bind-address ADDR    Address the HTTP server listens on [default 0.0.0.0]
+  --port N               Plain HTTP port for /healthz, /readyz and /metrics [env ARIA_PORT, default 8080; 0 picks a free one]
+  --secure-port N        HTTPS port for preview streams (callers send bearer tokens) [env ARIA_SECURE_PORT, default 8443; 0 picks a free one]
+  --bind-address ADDR    Address both HTTP servers listen on [default 0.0.0.0]
+  --tls-cert-file FILE   PEM certificate (chain) the HTTPS port serves, e.g. tls.crt of a mounted Secret [env ARIA_TLS_CERT_FILE, default: self-signed, made at start]
+  --tls-private-key-file FILE  PEM private key of --tls-cert-file [env ARIA_TLS_PRIVATE_KEY_FILE]
+  --token-audiences LIST Comma-separated audiences callers' tokens must be meant for [env ARIA_TOKEN_AUDIENCES, default: the API server's own]
+  --auth-cache-ttl N     Seconds a token's or a permission's review is reused [default 10]
+  --max-streams N        Preview streams open at once on this worker; more get 503 [default 100]
+  --max-streams-per-client N  Preview streams one user may hold at once; more get 429 [default 8]
+  --stream-idle-seconds N     A preview stream sent nothing for this long is closed [default 300]
+  --stream-max-buffered-bytes N  Unsent bytes a preview stream may hold before it is dropped as too slow [default 8388608]
   --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
   --min-free-mb N        The worker is not ready (takes no Artworks) with less free space than this under --storage-dir [default 512]
   --lease-seconds N      Heartbeat Lease duration, renewed every third of it; the operator presumes the worker dead when it sees no renewal for this long [default 15, at least 3]
@@ -30,7 +39,16 @@ try {
       namespace: { type: "string" },
       id: { type: "string" },
       port: { type: "string" },
+      "secure-port": { type: "string" },
       "bind-address": { type: "string" },
+      "tls-cert-file": { type: "string" },
+      "tls-private-key-file": { type: "string" },
+      "token-audiences": { type: "string" },
+      "auth-cache-ttl": { type: "string" },
+      "max-streams": { type: "string" },
+      "max-streams-per-client": { type: "string" },
+      "stream-idle-seconds": { type: "string" },
+      "stream-max-buffered-bytes": { type: "string" },
       "storage-dir": { type: "string" },
       "drain-seconds": { type: "string" },
       "min-free-mb": { type: "string" },
@@ -69,6 +87,21 @@ if (leaseSeconds < MIN_WORKER_LEASE_SECONDS) {
   process.exit(2);
 }
 
+const positive = (flag: string, value: string) => {
+  const n = number(flag, value);
+  if (n === 0) {
+    console.error(`aria-worker: --${flag} must be at least 1`);
+    process.exit(2);
+  }
+  return n;
+};
+const tlsCertFile = values["tls-cert-file"] ?? process.env.ARIA_TLS_CERT_FILE;
+const tlsPrivateKeyFile = values["tls-private-key-file"] ?? process.env.ARIA_TLS_PRIVATE_KEY_FILE;
+if (Boolean(tlsCertFile) !== Boolean(tlsPrivateKeyFile)) {
+  console.error("aria-worker: --tls-cert-file and --tls-private-key-file must be given together");
+  process.exit(2);
+}
+
 const log = createLogger("aria-worker", (values["log-level"] ?? process.env.LOG_LEVEL ?? "info") as Level);
 const kc = loadKubeConfig();
 const worker = new WorkerProcess(
@@ -78,7 +111,25 @@ const worker = new WorkerProcess(
     namespace: values.namespace ?? process.env.POD_NAMESPACE ?? "default",
     workerId: values.id ?? process.env.WORKER_ID ?? `${hostname()}-${process.pid}`,
     port: number("port", values.port ?? process.env.ARIA_PORT ?? "8080"),
+    securePort: number("secure-port", values["secure-port"] ?? process.env.ARIA_SECURE_PORT ?? "8443"),
     bindAddress: values["bind-address"] ?? "0.0.0.0",
+    ...(tlsCertFile && tlsPrivateKeyFile ? { tlsCertFile, tlsPrivateKeyFile } : {}),
+    tokenAudiences: (values["token-audiences"] ?? process.env.ARIA_TOKEN_AUDIENCES ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean),
+    authCacheTtlMs: positive("auth-cache-ttl", values["auth-cache-ttl"] ?? "10") * 1000,
+    streamCaps: {
+      maxStreams: positive("max-streams", values["max-streams"] ?? "100"),
+      maxStreamsPerClient: positive("max-streams-per-client", values["max-streams-per-client"] ?? "8"),
+    },
+    streamLimits: {
+      idleMs: positive("stream-idle-seconds", values["stream-idle-seconds"] ?? "300") * 1000,
+      maxBufferedBytes: positive(
+        "stream-max-buffered-bytes",
+        values["stream-max-buffered-bytes"] ?? String(8 * 1024 * 1024),
+      ),
+    },
     storageDir: values["storage-dir"] ?? process.env.ARIA_STORAGE_DIR ?? ".aria/images",
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
     minFreeBytes: number("min-free-mb", values["min-free-mb"] ?? "512") * 1024 * 1024,

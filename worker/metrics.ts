@@ -53,6 +53,23 @@ export function workerMetrics(registry: Registry) {
       labelNames: ["pool"] as const,
       registers: [registry],
     }),
+    streams: new Gauge({
+      name: "aria_preview_streams",
+      help: "Preview streams (WebSockets) open on this worker.",
+      registers: [registry],
+    }),
+    streamsRefused: new Counter({
+      name: "aria_preview_streams_refused_total",
+      help: "Preview stream requests refused, by HTTP status (401 no or bad token, 403 not allowed, 404, 429 per-client cap, 503 total cap or API unavailable).",
+      labelNames: ["code"] as const,
+      registers: [registry],
+    }),
+    streamsDropped: new Counter({
+      name: "aria_preview_streams_dropped_total",
+      help: "Preview streams the worker ended early: idle (sent nothing for the idle timeout) or slow (reader fell behind).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
   };
 }
 

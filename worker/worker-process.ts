@@ -12,8 +12,12 @@ import { EventRecorder } from "../lib/kube/event-recorder.ts";
 import { retryTransient } from "../lib/kube/kube-errors.ts";
 import type { Logger } from "../lib/observability/logger.ts";
 import { createRegistry } from "../lib/observability/metric-families.ts";
-import { PreviewHub } from "./http/preview-hub.ts";
-import { createWorkerServer, listenOn } from "./http/worker-server.ts";
+import { createProbeServer } from "../lib/http/probe-server.ts";
+import { listen } from "../lib/http/listen.ts";
+import { servingCertificate } from "../lib/http/serving-certificate.ts";
+import { AccessReviewer } from "../lib/kube/access-reviewer.ts";
+import { PreviewHub, type StreamLimits } from "./http/preview-hub.ts";
+import { createStreamServer, type StreamCaps } from "./http/stream-server.ts";
 import { InferenceHost } from "./inference/inference-host.ts";
 import { ArtworkRunner } from "./kube/artwork-runner.ts";
 import { FencedStatusWriter } from "./kube/fenced-status-writer.ts";
@@ -36,7 +40,17 @@ export interface WorkerConfig {
   namespace: string;
   workerId: string;
   port: number;
+  /** HTTPS port of the preview streams. */
+  securePort: number;
   bindAddress: string;
+  /** PEM files of the HTTPS certificate; both unset: a self-signed one is made at start. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** Audiences callers' tokens must be meant for (TokenReview); empty: the API server's own. */
+  tokenAudiences: string[];
+  authCacheTtlMs: number;
+  streamCaps: StreamCaps;
+  streamLimits: StreamLimits;
   storageDir: string;
   drainSeconds: number;
   /** The worker is not ready with less free space than this under storageDir. */
@@ -48,18 +62,17 @@ export interface WorkerConfig {
 export class WorkerProcess {
   private readonly registry = createRegistry();
   private readonly metrics = workerMetrics(this.registry);
-  private readonly hub = new PreviewHub();
+  private readonly hub: PreviewHub;
   private readonly store: DirectoryStore;
   private readonly health = new WorkerHealth();
   private readonly storage: StorageWatch;
   private readonly api: ApiReachability;
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private heartbeat: Heartbeat | undefined;
   private host: InferenceHost | undefined;
   private runner: ArtworkRunner | undefined;
   private models: WorkerModelReport[] = [];
   private capacity = 1;
-  port: number | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -77,6 +90,7 @@ export class WorkerProcess {
     this.health.onChange(() => void this.heartbeat?.beatSafely());
     this.api = new ApiReachability({ kc, log });
     this.api.onReconnect(() => this.runner?.relist());
+    this.hub = new PreviewHub(config.streamLimits, this.metrics, log);
   }
 
   private report(): WorkerReport {
@@ -110,13 +124,39 @@ export class WorkerProcess {
 
   async start() {
     const { config, log } = this;
-    this.server = createWorkerServer({
+    const probes = createProbeServer({
       registry: this.registry,
-      hub: this.hub,
       notReadyReason: () => this.notReadyReason(),
     });
-    this.port = await listenOn(this.server, config.port, config.bindAddress);
-    log.info({ port: this.port }, "http server listened");
+    const certificate = await servingCertificate({
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsPrivateKeyFile,
+    });
+    const streams = createStreamServer({
+      certificate,
+      hub: this.hub,
+      reviewer: new AccessReviewer({
+        kc: this.kc,
+        audiences: config.tokenAudiences,
+        ttlMs: config.authCacheTtlMs,
+      }),
+      namespace: config.namespace,
+      caps: config.streamCaps,
+      metrics: this.metrics,
+      log,
+    });
+    this.servers = [probes, streams];
+    const port = await listen(probes, config.port, config.bindAddress);
+    const securePort = await listen(streams, config.securePort, config.bindAddress);
+    log.info(
+      {
+        port,
+        securePort,
+        selfSigned: certificate.selfSigned,
+        certificateSha256: certificate.fingerprint256,
+      },
+      "http servers listened",
+    );
 
     this.api.start();
 
@@ -244,7 +284,8 @@ export class WorkerProcess {
     this.storage.stop();
     await this.host?.close();
     await this.api.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.hub.closeAll();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.log.info("worker stopped");
   }
 }

@@ -1,6 +1,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
+  isApiUnavailable,
   isConflict,
   isGone,
   isInvalid,
@@ -36,6 +37,19 @@ describe("kube-errors", () => {
     expect(statusMessage(invalid)).toBe('Service "x" is invalid: metadata.name');
     expect(statusMessage(new Error("socket hang up"))).toBe("socket hang up");
     expect(isInvalid(apiError(409))).toBe(false);
+  });
+
+  it("tells an API server that cannot answer now from a refusal and from a bug", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), {
+      type: "system",
+      code: "ECONNREFUSED",
+    });
+    expect(isApiUnavailable(refused)).toBe(true);
+    expect(isApiUnavailable(new ApiException(503, "unavailable", "", {}))).toBe(true);
+    expect(isApiUnavailable(new ApiException(429, "throttled", "", {}))).toBe(true);
+    expect(isApiUnavailable(Object.assign(new Error("aborted"), { name: "AbortError" }))).toBe(true);
+    expect(isApiUnavailable(new ApiException(403, "forbidden", "", {}))).toBe(false);
+    expect(isApiUnavailable(new TypeError("x is undefined"))).toBe(false);
   });
 
   it("retries a write that conflicts, then returns its result", async () => {

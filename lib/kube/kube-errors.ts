@@ -37,10 +37,25 @@ function parseJson(text: string): unknown {
 
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
-/** 410 Gone: the resourceVersion a watch or list continued from has been compacted away. */
 /** 422 Invalid: the object breaks the API's validation; sending it again cannot succeed. */
 export const isInvalid = (err: unknown) => statusCode(err) === 422;
+/** 410 Gone: the resourceVersion a watch or list continued from has been compacted away. */
 export const isGone = (err: unknown) => statusCode(err) === 410;
+
+/**
+ * The API server could not be reached (refused, reset, timed out) or answered that it is
+ * overloaded or failing: the same request may succeed later. Unlike isTransient, an error that is
+ * not from the API at all (a bug) is not one.
+ */
+export function isApiUnavailable(err: unknown): boolean {
+  const code = statusCode(err);
+  if (code !== undefined) return code === 429 || (code >= 500 && code <= 504);
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { code?: unknown; name?: unknown; type?: unknown; cause?: unknown };
+  if (e.name === "AbortError" || e.name === "TimeoutError" || e.type === "system") return true;
+  if (typeof e.code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(e.code)) return true;
+  return e.cause !== undefined && isApiUnavailable(e.cause);
+}
 
 /**
  * Runs fn again while it fails with 409 Conflict (client-go's retry.RetryOnConflict): fn must re-read

@@ -148,15 +148,13 @@ export class ModelPoolController implements Reconciler {
       return;
     }
     if (pool.metadata.deletionTimestamp) return;
-    const { deployment, service, pdb, configMap, serviceAccount, roleBinding, hash } = desiredObjects(
-      pool,
-      this.ctx.config,
-    );
+    const { deployment, service, pdb, configMap, serviceAccount, roleBinding, reviewBinding, hash } =
+      desiredObjects(pool, this.ctx.config);
     const current = this.ctx.caches.deployments.get(key.namespace, workerName(pool));
     let rejected: string | undefined;
     if (current?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== hash) {
       try {
-        for (const obj of [serviceAccount, roleBinding, configMap, service, pdb, deployment])
+        for (const obj of [serviceAccount, roleBinding, reviewBinding, configMap, service, pdb, deployment])
           await this.apply(obj);
       } catch (err) {
         // 422 Invalid: no retry can help until the spec changes, so say so where users look.

@@ -1,6 +1,7 @@
 // The Kubernetes objects a ModelPool owns, computed from its spec (pure, so it is unit-tested).
 import { createHash } from "node:crypto";
 import type {
+  V1ClusterRoleBinding,
   V1ConfigMap,
   V1Deployment,
   V1PodDisruptionBudget,
@@ -16,10 +17,14 @@ import { COMPONENT_LABEL, MODELS_MOUNT, POOL_LABEL, WORKER_COMPONENT } from "../
 import type { OperatorConfig } from "../config.ts";
 
 export const WORKER_PORT = 8080;
+/** HTTPS port of the preview streams (callers send bearer tokens). */
+export const WORKER_SECURE_PORT = 8443;
 export const IMAGES_MOUNT = "/var/lib/aria/images";
 export const SPEC_HASH_ANNOTATION = "aria.dev/spec-hash";
 /** Shared by every pool of a namespace, so not owned by any one pool. */
 export const WORKER_SERVICE_ACCOUNT = "aria-worker";
+/** The ClusterRole (rbac-worker.yaml) that lets workers check preview callers' tokens. */
+export const WORKER_REVIEWS_ROLE = "aria-worker-reviews";
 
 export function workerName(pool: ModelPool) {
   return `${WORKER_NAME_PREFIX}${pool.metadata.name}`;
@@ -66,10 +71,24 @@ function meta(pool: ModelPool, name: string, hash: string) {
   };
 }
 
+/**
+ * What this file builds, as a version: raised whenever desiredObjects changes (2: the HTTPS port
+ * and the review binding), so an upgraded operator re-applies the objects of existing pools.
+ */
+const OBJECTS_REVISION = 2;
+
 /** Changes whenever anything the worker pods are built from changes, so a spec change rolls them. */
 export function specHash(pool: ModelPool, config: OperatorConfig) {
   return createHash("sha256")
-    .update(JSON.stringify([pool.spec, config.workerImage, config.imagesClaim]))
+    .update(
+      JSON.stringify([
+        OBJECTS_REVISION,
+        pool.spec,
+        config.workerImage,
+        config.imagesClaim,
+        config.tokenAudiences,
+      ]),
+    )
     .digest("hex")
     .slice(0, 16);
 }
@@ -140,9 +159,18 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 IMAGES_MOUNT,
                 "--port",
                 String(WORKER_PORT),
+                "--secure-port",
+                String(WORKER_SECURE_PORT),
+                // Preview callers' tokens are held to the same audiences as the feedback API's.
+                ...(config.tokenAudiences.length
+                  ? ["--token-audiences", config.tokenAudiences.join(",")]
+                  : []),
               ],
               env: [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-              ports: [{ name: "http", containerPort: WORKER_PORT }],
+              ports: [
+                { name: "http", containerPort: WORKER_PORT },
+                { name: "https", containerPort: WORKER_SECURE_PORT },
+              ],
               // Models load and warm up before /readyz turns green; the startup probe allows for it.
               startupProbe: {
                 httpGet: { path: "/healthz", port: "http" },
@@ -171,7 +199,13 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
     apiVersion: "v1",
     kind: "Service",
     metadata: meta(pool, name, hash),
-    spec: { selector: poolSelector(pool), ports: [{ name: "http", port: WORKER_PORT, targetPort: "http" }] },
+    spec: {
+      selector: poolSelector(pool),
+      ports: [
+        { name: "http", port: WORKER_PORT, targetPort: "http" },
+        { name: "https", port: WORKER_SECURE_PORT, targetPort: "https" },
+      ],
+    },
   };
   const pdb: V1PodDisruptionBudget = {
     apiVersion: "policy/v1",
@@ -198,5 +232,14 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: WORKER_SERVICE_ACCOUNT },
     subjects: [{ kind: "ServiceAccount", name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace }],
   };
-  return { deployment, service, pdb, configMap, serviceAccount, roleBinding, hash };
+  // TokenReview and SubjectAccessReview are cluster-scoped, so the namespace's RoleBinding cannot
+  // grant them: workers check preview callers (worker/http/stream-server.ts) through this binding.
+  const reviewBinding: V1ClusterRoleBinding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: `${WORKER_REVIEWS_ROLE}-${pool.metadata.namespace}`, labels: labels(pool) },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: WORKER_REVIEWS_ROLE },
+    subjects: [{ kind: "ServiceAccount", name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace }],
+  };
+  return { deployment, service, pdb, configMap, serviceAccount, roleBinding, reviewBinding, hash };
 }

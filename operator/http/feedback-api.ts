@@ -1,27 +1,18 @@
 // The feedback API: people (or the gallery) react to an Artwork over HTTP. Callers authenticate
 // with a Kubernetes bearer token (TokenReview) and must be allowed to patch that Artwork
 // (SubjectAccessReview); the reaction is written as the same annotation kubectl would set.
-import { createHash } from "node:crypto";
-import { AuthenticationV1Api, AuthorizationV1Api } from "@kubernetes/client-node";
 import express, { type Request, type Response, type Router } from "express";
-import { LRUCache } from "lru-cache";
-import { ARTWORK, GROUP } from "../../crds/api.ts";
+import { ARTWORK, GROUP, LEARNING_STATE } from "../../crds/api.ts";
 import { ARTWORK_DEFAULTS, MOODS } from "../../crds/artwork.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
 import { isFeedbackAction } from "../learning/feedback-log.ts";
 import { ReactionCommitter, type CommitOutcome } from "../learning/reaction-committer.ts";
 import { suggest } from "../learning/suggestion.ts";
+import { AccessReviewer, type ReviewedUser } from "../../lib/kube/access-reviewer.ts";
+import { bearerToken } from "../../lib/http/bearer-token.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const REVIEW_CACHE_TTL_MS = 10_000;
-
-interface ReviewedUser {
-  username?: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
 const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function bad(res: Response, field: string, message: string) {
@@ -31,67 +22,37 @@ function bad(res: Response, field: string, message: string) {
 export function feedbackRouter(ctx: OperatorContext): Router {
   const router = express.Router();
   router.use(express.json({ limit: "16kb" }));
-  const authn = ctx.kc.makeApiClient(AuthenticationV1Api);
-  const authz = ctx.kc.makeApiClient(AuthorizationV1Api);
-  // As Kubernetes' delegated authentication and authorization do (10 s by default): a client
-  // retrying or reacting in bursts costs the API server one review per token and decision.
-  const reviews = { max: 10_000, ttl: REVIEW_CACHE_TTL_MS };
-  const users = new LRUCache<string, { user?: ReviewedUser }>(reviews);
-  const decisions = new LRUCache<string, { allowed: boolean }>(reviews);
+  const reviewer = new AccessReviewer({
+    kc: ctx.kc,
+    audiences: ctx.config.tokenAudiences,
+    ttlMs: ctx.config.authCacheTtlMs,
+  });
   const committer = new ReactionCommitter(ctx);
 
   async function authenticate(req: Request, res: Response) {
-    const header = req.get("authorization") ?? "";
-    const token = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+    const token = bearerToken(req.headers);
     if (!token) {
       res
         .status(401)
         .json({ error: "a Kubernetes bearer token is required (Authorization: Bearer <token>)" });
       return undefined;
     }
-    const key = createHash("sha256").update(token).digest("hex");
-    let cached = users.get(key);
-    if (!cached) {
-      const review = await authn.createTokenReview({ body: { spec: { token } } });
-      cached = review.status?.authenticated && review.status.user ? { user: review.status.user } : {};
-      users.set(key, cached);
-    }
-    if (!cached.user) {
+    const user = await reviewer.authenticate(token);
+    if (!user) {
       res.status(401).json({ error: "the bearer token was not accepted by the Kubernetes API" });
       return undefined;
     }
-    return cached.user;
+    return user;
   }
 
-  async function allowed(user: ReviewedUser, verb: string, namespace: string, name?: string) {
-    const key = JSON.stringify([user, verb, namespace, name]);
-    let cached = decisions.get(key);
-    if (!cached) {
-      cached = { allowed: await review(user, verb, namespace, name) };
-      decisions.set(key, cached);
-    }
-    return cached.allowed;
-  }
-
-  async function review(user: ReviewedUser, verb: string, namespace: string, name?: string) {
-    const review = await authz.createSubjectAccessReview({
-      body: {
-        spec: {
-          user: user.username,
-          uid: user.uid,
-          groups: user.groups,
-          extra: user.extra,
-          resourceAttributes: {
-            group: GROUP,
-            resource: ARTWORK.plural,
-            verb,
-            namespace,
-            ...(name ? { name } : {}),
-          },
-        },
-      },
+  function allowed(user: ReviewedUser, verb: string, namespace: string, name?: string) {
+    return reviewer.allowed(user, {
+      group: GROUP,
+      resource: ARTWORK.plural,
+      verb,
+      namespace,
+      ...(name ? { name } : {}),
     });
-    return review.status?.allowed === true;
   }
 
   router.post("/feedback", async (req, res, next) => {
@@ -141,10 +102,17 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (!user) return;
       const namespace = typeof req.query.namespace === "string" ? req.query.namespace : "default";
       if (!DNS.test(namespace)) return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
-      if (!(await allowed(user, "list", namespace))) {
-        res
-          .status(403)
-          .json({ error: `${user.username} may not list artworks.${GROUP} in namespace "${namespace}"` });
+      // It answers with every LearningState of the namespace, as `kubectl get learningstates` would.
+      const canList = await reviewer.allowed(user, {
+        group: GROUP,
+        resource: LEARNING_STATE.plural,
+        verb: "list",
+        namespace,
+      });
+      if (!canList) {
+        res.status(403).json({
+          error: `${user.username} may not list ${LEARNING_STATE.plural}.${GROUP} in namespace "${namespace}"`,
+        });
         return;
       }
       const states = ctx.caches.learning.list(namespace).map((ls) => ({

@@ -1,38 +1,52 @@
-// The operator's HTTP endpoints: probes, Prometheus metrics and the feedback API.
+// The operator's HTTPS endpoint: the feedback API, whose callers send Kubernetes bearer tokens.
+// (Probes and metrics are on a plain port of their own: lib/http/probe-server.ts.)
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Registry } from "prom-client";
-import { addProbeRoutes, type NotReadyReason } from "../../lib/http/probe-routes.ts";
+import type { ServingCertificate } from "../../lib/http/serving-certificate.ts";
+import { REVIEW_RETRY_AFTER_SECONDS, ReviewUnavailableError } from "../../lib/kube/access-reviewer.ts";
+import { isApiUnavailable } from "../../lib/kube/kube-errors.ts";
 import type { Logger } from "../../lib/observability/logger.ts";
 
-export function createHttpServer(options: {
-  registry: Registry;
-  notReadyReason: NotReadyReason;
+export function createApiServer(options: {
+  certificate: ServingCertificate;
   log: Logger;
-  api?: express.Router;
-}) {
+  api: express.Router;
+}): Server {
   const app = express();
   app.disable("x-powered-by");
-  addProbeRoutes(app, options.registry, options.notReadyReason);
-  if (options.api) app.use("/api", options.api);
+  app.use("/api", options.api);
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "not found" });
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ReviewUnavailableError) {
+      options.log.warn(
+        { err: err.message, path: req.path },
+        "could not check a caller with the Kubernetes API",
+      );
+      res
+        .status(503)
+        .set("Retry-After", String(REVIEW_RETRY_AFTER_SECONDS))
+        .json({ error: "the Kubernetes API cannot check the caller's token now; retry" });
+      return;
+    }
+    if (isApiUnavailable(err)) {
+      // The reaction was not written; the client's retry (same requestId) counts it once.
+      options.log.warn({ err: String(err), path: req.path }, "could not reach the Kubernetes API");
+      res
+        .status(503)
+        .set("Retry-After", String(REVIEW_RETRY_AFTER_SECONDS))
+        .json({ error: "the Kubernetes API cannot be reached now; retry" });
+      return;
+    }
     const status = (err as { status?: number }).status;
     if (status && status >= 400 && status < 500) {
       res.status(status).json({ error: (err as Error).message });
       return;
     }
-    options.log.error({ err: String(err) }, "request failed");
+    options.log.error({ err: String(err), path: req.path }, "request failed");
     res.status(500).json({ error: "internal error" });
   });
-  return app;
-}
-
-export function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.on("error", reject);
-  });
+  return createHttpsServer({ cert: options.certificate.cert, key: options.certificate.key }, app);
 }

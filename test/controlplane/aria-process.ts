@@ -12,10 +12,15 @@ export interface Proc {
   /** False once the process has exited or was killed. */
   running: () => boolean;
   /**
-   * The port its HTTP server listens on (started with `--port 0`), taken from the `port` field of
-   * the first log line that carries one. Rejects if the process exits first or after `timeoutMs`.
+   * The port its plain HTTP server (probes, metrics) listens on (started with `--port 0`), taken
+   * from the `port` field of the first log line that carries one. Rejects if the process exits
+   * first or after `timeoutMs`.
    */
   port: (timeoutMs?: number) => Promise<number>;
+  /** The same for its HTTPS port (`--secure-port 0`): the feedback API or the preview streams. */
+  securePort: (timeoutMs?: number) => Promise<number>;
+  /** SHA-256 fingerprint of the certificate its HTTPS port serves, as it logged it. */
+  certificateSha256: (timeoutMs?: number) => Promise<string>;
   kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
@@ -33,7 +38,8 @@ export function spawnAria(
   });
   const lines: Array<Record<string, unknown>> = [];
   let raw = "";
-  let listening: number | undefined;
+  // The first value each of these fields took in a log line.
+  const logged = new Map<string, unknown>();
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {
     raw += chunk.toString();
@@ -47,7 +53,8 @@ export function spawnAria(
         parsed = { msg: line };
       }
       lines.push(parsed);
-      if (listening === undefined && typeof parsed.port === "number") listening = parsed.port;
+      for (const field of ["port", "securePort", "certificateSha256"])
+        if (!logged.has(field) && parsed[field] !== undefined) logged.set(field, parsed[field]);
     }
     for (const w of waiters.splice(0)) w();
   };
@@ -60,32 +67,34 @@ export function spawnAria(
     }),
   );
   const running = () => child.exitCode === null && child.signalCode === null;
+  const loggedField = <T>(field: string, timeoutMs = 60_000) =>
+    new Promise<T>((resolve, reject) => {
+      const deadline = setTimeout(
+        () => reject(new Error(`no ${field} logged within ${timeoutMs} ms:\n${proc.output().slice(-4000)}`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (logged.has(field)) {
+          clearTimeout(deadline);
+          resolve(logged.get(field) as T);
+        } else if (!running()) {
+          clearTimeout(deadline);
+          reject(
+            new Error(
+              `process exited (${child.exitCode ?? child.signalCode}) before it logged ${field}:\n${proc.output().slice(-4000)}`,
+            ),
+          );
+        } else waiters.push(check);
+      };
+      check();
+    });
   const proc: Proc = {
     child,
     output: () => lines.map((l) => JSON.stringify(l)).join("\n"),
     running,
-    port: (timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const deadline = setTimeout(
-          () =>
-            reject(new Error(`no HTTP port logged within ${timeoutMs} ms:\n${proc.output().slice(-4000)}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          if (listening !== undefined) {
-            clearTimeout(deadline);
-            resolve(listening);
-          } else if (!running()) {
-            clearTimeout(deadline);
-            reject(
-              new Error(
-                `process exited (${child.exitCode ?? child.signalCode}) before it listened:\n${proc.output().slice(-4000)}`,
-              ),
-            );
-          } else waiters.push(check);
-        };
-        check();
-      }),
+    port: (timeoutMs) => loggedField<number>("port", timeoutMs),
+    securePort: (timeoutMs) => loggedField<number>("securePort", timeoutMs),
+    certificateSha256: (timeoutMs) => loggedField<string>("certificateSha256", timeoutMs),
     kill: async (signal = "SIGTERM") => {
       if (running()) child.kill(signal);
       await exited;

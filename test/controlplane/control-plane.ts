@@ -1,7 +1,7 @@
 // A real kube-apiserver and etcd on loopback, the envtest approach: no kubelet, no controller-manager.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { createServer } from "node:net";
@@ -208,6 +208,18 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
  * kept running, so every object is still there), and waits until it is ready. The new process
  * takes the old one's place in `state.pids`, so stopControlPlane stops it.
  */
+/**
+ * The loopback serving certificate the control plane made, for Aria's HTTPS ports in tests and
+ * benchmarks, and the CA a client trusts it by.
+ */
+export function servingTlsOf(cp: ControlPlaneState) {
+  return {
+    certFile: join(cp.dataDir, "pki", "serving.crt"),
+    keyFile: join(cp.dataDir, "pki", "serving.key"),
+    ca: readFileSync(cp.caCert),
+  };
+}
+
 export async function restartApiserver(state: ControlPlaneState, timeoutMs = 120_000) {
   const { binary, args, logFile } = state.apiserver;
   const child = startProcess(binary, args, logFile, false);

@@ -2,7 +2,7 @@
 // a progress bar per Artwork; then it keeps running for kubectl until Ctrl-C (or --exit).
 import { execFile } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import cliProgress from "cli-progress";
@@ -33,14 +33,24 @@ const stop = async () => {
 process.once("SIGINT", () => void stop().then(() => process.exit(0)));
 
 console.log("aria: starting the operator and two workers (the first start builds the built-in models)");
-procs.push(
-  spawnAria(
-    "operator/main.ts",
-    ["--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", images],
-    cp.kubeconfig,
-    { LOG_LEVEL: "info" },
-  ),
-);
+// The HTTPS ports (feedback API, previews) serve the local control plane's loopback certificate,
+// so clients trust them through its CA.
+const local = [
+  "--port",
+  "0",
+  "--secure-port",
+  "0",
+  "--tls-cert-file",
+  join(cp.dataDir, "pki", "serving.crt"),
+  "--tls-private-key-file",
+  join(cp.dataDir, "pki", "serving.key"),
+  "--bind-address",
+  "127.0.0.1",
+  "--storage-dir",
+  images,
+];
+const operator = spawnAria("operator/main.ts", local, cp.kubeconfig, { LOG_LEVEL: "info" });
+procs.push(operator);
 const kubectl = (...args: string[]) =>
   run(cp.kubectl, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfig } });
 await kubectl(
@@ -52,12 +62,9 @@ await kubectl(
 );
 const workers: WorkerProc[] = ["worker-1", "worker-2"].map((id) =>
   workerProc(
-    spawnAria(
-      "worker/main.ts",
-      ["--pool", "studio", "--id", id, "--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", images],
-      cp.kubeconfig,
-      { LOG_LEVEL: "info" },
-    ),
+    spawnAria("worker/main.ts", ["--pool", "studio", "--id", id, ...local], cp.kubeconfig, {
+      LOG_LEVEL: "info",
+    }),
     kc,
     { namespace: "default", pool: "studio", id },
   ),
@@ -103,6 +110,10 @@ The demo cluster keeps running. In another terminal:
   export PATH=${cp.binDir}:$PATH
   kubectl get art,mp,ls
   kubectl annotate artwork sunrise aria.dev/feedback=love
+or react through the feedback API (HTTPS, a Kubernetes bearer token):
+  curl --cacert ${cp.caCert} -H "Authorization: Bearer ${cp.tokens.admin}" \\
+    -d '{"artwork":"nocturne","action":"like"}' -H 'Content-Type: application/json' \\
+    https://127.0.0.1:${await operator.securePort()}/api/feedback
 Ctrl-C stops it.`);
 if (exitWhenDone) {
   await stop();

@@ -1,9 +1,9 @@
-// The feedback API over HTTP: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
-import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
+// The feedback API over HTTPS: Kubernetes tokens, Kubernetes permissions, clear 4xx errors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FEEDBACK_ANNOTATION, MAX_PENDING_REACTIONS } from "../../crds/worker-protocol.ts";
 import { createArtwork, createPool, eventually, getArtwork, QUICK } from "../support/artworks.ts";
-import { controlPlane, createNamespace, kubeConfig } from "../support/cluster.ts";
+import { controlPlane, createNamespace, grant, servingTls, user } from "../support/cluster.ts";
+import { httpsJson } from "../support/https.ts";
 import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
 import { waitForLeading } from "../support/waits.ts";
 
@@ -11,14 +11,9 @@ let ns: string;
 let operator: OperatorProc;
 
 async function post(body: object, user?: "admin" | "alice" | "bob", path = "/api/feedback") {
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (user) headers.Authorization = `Bearer ${controlPlane().tokens[user]}`;
-  const res = await fetch(`http://127.0.0.1:${await operator.port()}${path}`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const token = user ? controlPlane().tokens[user] : undefined;
+  const res = await httpsJson(operator, path, { ca: servingTls().ca, body, ...(token ? { token } : {}) });
+  return { status: res.status, body: res.body };
 }
 
 beforeAll(async () => {
@@ -28,24 +23,19 @@ beforeAll(async () => {
   await createPool(ns, "studio", { replicas: 0 });
   await createArtwork(ns, "sunset", { ...QUICK, poolRef: { name: "studio" } });
   // alice may react to Artworks in this namespace; bob may not.
-  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({
-    namespace: ns,
-    body: {
-      metadata: { name: "artwork-reactor" },
-      rules: [
-        { apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "list", "patch", "create"] },
-      ],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: "alice-reacts" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "artwork-reactor" },
-      subjects: [{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }],
-    },
-  });
+  await grant(
+    ns,
+    "artwork-reactor",
+    [{ apiGroups: ["aria.dev"], resources: ["artworks"], verbs: ["get", "list", "patch", "create"] }],
+    user("alice"),
+  );
+  // bob may read what Aria learned here (LearningStates), but not touch Artworks.
+  await grant(
+    ns,
+    "learning-reader",
+    [{ apiGroups: ["aria.dev"], resources: ["learningstates"], verbs: ["get", "list"] }],
+    user("bob"),
+  );
 });
 afterAll(stopAll);
 
@@ -57,10 +47,10 @@ describe("POST /api/feedback", () => {
   });
 
   it("answers 401 for a token the API server does not know", async () => {
-    const res = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Bearer not-a-real-token" },
-      body: JSON.stringify({ namespace: ns, artwork: "sunset", action: "love" }),
+    const res = await httpsJson(operator, "/api/feedback", {
+      ca: servingTls().ca,
+      token: "not-a-real-token",
+      body: { namespace: ns, artwork: "sunset", action: "love" },
     });
     expect(res.status).toBe(401);
   });
@@ -154,5 +144,37 @@ describe("POST /api/feedback", () => {
     const bad = await post({ namespace: ns, pool: "studio", mood: "furious" }, "alice", "/api/suggestions");
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe("mood");
+  });
+});
+
+describe("GET /api/feedback/stats", () => {
+  const stats = (user: "alice" | "bob") =>
+    httpsJson(operator, `/api/feedback/stats?namespace=${ns}`, {
+      ca: servingTls().ca,
+      token: controlPlane().tokens[user],
+    });
+
+  it("answers with LearningState data only to who may list LearningStates", async () => {
+    const alice = await stats("alice");
+    expect(alice.status).toBe(403);
+    expect(alice.body.error).toBe(`alice may not list learningstates.aria.dev in namespace "${ns}"`);
+    const bob = await stats("bob");
+    expect(bob.status).toBe(200);
+    expect(bob.body.namespace).toBe(ns);
+  });
+});
+
+describe("transport", () => {
+  it("serves the API over HTTPS only, and not on the plain probe port", async () => {
+    const secure = await operator.securePort();
+    const plainOnSecure = await fetch(`http://127.0.0.1:${secure}/api/feedback/stats`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    expect(plainOnSecure === 0 || plainOnSecure >= 400).toBe(true);
+    const onProbePort = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback/stats`, {
+      headers: { Authorization: `Bearer ${controlPlane().tokens.admin}` },
+    });
+    expect(onProbePort.status).toBe(404);
   });
 });

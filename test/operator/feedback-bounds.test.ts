@@ -47,7 +47,7 @@ describe("a popular Artwork", () => {
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
         for (let i = c; i < REACTIONS; i += CLIENTS)
-          await viaApi(() => operator.port(), ns, "viral", i % 3 ? "like" : "love", `r-${i}`);
+          await viaApi(() => operator.securePort(), ns, "viral", i % 3 ? "like" : "love", `r-${i}`);
       }),
     );
     await eventually(

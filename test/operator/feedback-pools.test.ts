@@ -26,7 +26,7 @@ afterAll(stopAll);
 
 async function react(name: string, n: number, tag: string) {
   await Promise.all(
-    Array.from({ length: n }, (_, i) => viaApi(() => operator.port(), ns, name, "like", `${tag}-${i}`)),
+    Array.from({ length: n }, (_, i) => viaApi(() => operator.securePort(), ns, name, "like", `${tag}-${i}`)),
   );
 }
 

@@ -83,7 +83,7 @@ describe("feedback", () => {
       jobs.push(
         i % 2 === 0
           ? annotate(name, action)
-          : viaApi(() => operator.port(), ns, name, action, `reaction-${i}`).then(() => undefined),
+          : viaApi(() => operator.securePort(), ns, name, action, `reaction-${i}`).then(() => undefined),
       );
     }
     for (let restart = 0; restart < 2; restart++) {

@@ -8,6 +8,7 @@ import {
   CoreV1Api,
   KubernetesObjectApi,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type KubernetesObject,
   type V1Lease,
@@ -28,7 +29,8 @@ import {
   QUICK,
 } from "../support/artworks.ts";
 import { chartValues, renderChart } from "../support/chart.ts";
-import { createNamespace, kubeConfig, kubectl } from "../support/cluster.ts";
+import { controlPlane, createNamespace, kubeConfig, kubectl, servingTls } from "../support/cluster.ts";
+import { openStream } from "../support/https.ts";
 import { podIdentity, unboundToken, type PodIdentity } from "../support/pod-identity.ts";
 import { startOperator, startWorker, stopAll, type Proc } from "../support/processes.ts";
 import { leaseHolder, waitFor, waitForWorkerReady } from "../support/waits.ts";
@@ -145,6 +147,10 @@ describe("RBAC", () => {
     expect(await can_("get", "secrets")).toBe(false);
     expect(await can_("patch", "artworks.aria.dev/status", other)).toBe(false);
     expect(await can_("update", "leases.coordination.k8s.io", "kube-system")).toBe(false);
+    // The reviews that check preview stream callers are cluster-scoped: granted by the
+    // ClusterRoleBinding the operator makes per pool namespace (end to end below), not by the
+    // namespace's RoleBinding.
+    expect(await can_("create", "tokenreviews.authentication.k8s.io")).toBe(false);
   });
 
   it("gives the operator what it reconciles, and Leases only by name in the release namespace", async () => {
@@ -163,6 +169,7 @@ describe("RBAC", () => {
       ["watch", "leases.coordination.k8s.io"],
       ["create", "tokenreviews.authentication.k8s.io"],
       ["create", "subjectaccessreviews.authorization.k8s.io"],
+      ["create", "clusterrolebindings.rbac.authorization.k8s.io"],
     ]) {
       expect(await can_(verb!, resource!), `${verb} ${resource}`).toBe(true);
     }
@@ -382,6 +389,36 @@ describe("admission policies against forged writes", () => {
     expect(escalate?.message).toContain(
       `spec.template.spec: the pods of the aria-operator Deployment ${other}/aria-worker-escalate must run as aria-worker`,
     );
+
+    // Cluster-wide it binds workers to the token and access reviews only, never to more.
+    const rbac = operator.kc.makeApiClient(RbacAuthorizationV1Api);
+    const clusterBinding = (name: string, role: string) => ({
+      metadata: { name, labels: { "app.kubernetes.io/managed-by": "aria-operator" } },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ kind: "ServiceAccount", name: "aria-worker", namespace: other }],
+    });
+    const widen = await refusal(
+      rbac.createClusterRoleBinding({
+        body: clusterBinding(`aria-worker-everywhere-${other}`, "aria-worker"),
+      }),
+    );
+    expect(widen?.code).toBe(403);
+    expect(widen?.message).toContain(
+      `aria-operator may bind only the ClusterRole aria-worker-reviews cluster-wide; clusterrolebinding aria-worker-everywhere-${other} binds aria-worker`,
+    );
+    const reviews = `aria-worker-reviews-${other}`;
+    expect(
+      await refusal(rbac.createClusterRoleBinding({ body: clusterBinding(reviews, "aria-worker-reviews") })),
+    ).toBeUndefined();
+    expect(
+      await can(
+        `system:serviceaccount:${other}:aria-worker`,
+        "create",
+        "tokenreviews.authentication.k8s.io",
+        other,
+      ),
+    ).toBe(true);
+    await kubeConfig().makeApiClient(RbacAuthorizationV1Api).deleteClusterRoleBinding({ name: reviews });
   });
 });
 
@@ -411,6 +448,17 @@ describe("the operator and a worker running as their ServiceAccounts", () => {
     const pod = await podIdentity(pools, "aria-worker", "aria-worker-studio-5b7d9c8f4-r8t2w");
     const worker = startWorker(pools, "studio", pod.pod, [], { KUBECONFIG: pod.kubeconfig });
     await waitForWorkerReady(worker);
+    // The worker checks preview callers with its own rights (the operator's ClusterRoleBinding).
+    const tls = { ca: servingTls().ca };
+    const refused = await openStream(worker, pools, "portrait", {
+      ...tls,
+      token: controlPlane().tokens.alice,
+    }).catch((err: { status?: number }) => err.status);
+    expect(refused).toBe(403);
+    const stream = await openStream(worker, pools, "portrait", {
+      ...tls,
+      token: controlPlane().tokens.admin,
+    });
     await createArtwork(pools, "portrait", { ...QUICK, poolRef: { name: "studio" } });
     const done = await eventually<Artwork>(
       () => getArtwork(pools, "portrait"),
@@ -419,6 +467,8 @@ describe("the operator and a worker running as their ServiceAccounts", () => {
     );
     expect(done.status?.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
     expect(done.status?.worker).toBe(pod.pod);
+    await stream.closed;
+    expect(stream.messages.at(-1)?.meta.type).toBe("final");
     // Nothing either process did was refused: no write (an Event, a status) lost to missing rights.
     expect(refusals(op)).toEqual([]);
     expect(refusals(worker)).toEqual([]);

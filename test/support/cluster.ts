@@ -3,10 +3,22 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type RbacV1Subject,
+  type V1PolicyRule,
+} from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { PooledKubeConfig } from "../../lib/kube/pooled-kube-config.ts";
-import { kubeconfigYaml, type ControlPlaneState, type LocalUser } from "../controlplane/control-plane.ts";
+import {
+  kubeconfigYaml,
+  servingTlsOf,
+  type ControlPlaneState,
+  type LocalUser,
+} from "../controlplane/control-plane.ts";
 import { readFileSync } from "node:fs";
 
 let own: ControlPlaneState | undefined;
@@ -36,6 +48,14 @@ export function kubeConfig(user: LocalUser = "admin") {
     kubeConfigs.set(user, kc);
   }
   return kc;
+}
+
+/**
+ * The certificate the operator's and workers' HTTPS ports serve in tests: the control plane's
+ * loopback serving certificate (127.0.0.1, localhost), so clients trust it through the local CA.
+ */
+export function servingTls() {
+  return servingTlsOf(controlPlane());
 }
 
 export interface KubectlResult {
@@ -69,6 +89,27 @@ export async function createNamespace(prefix: string) {
     .createNamespace({ body: { metadata: { name } } });
   return name;
 }
+
+/** A Role named `role` in `namespace` with `rules`, bound to `subject` (RoleBinding `<role>-<name>`). */
+export async function grant(namespace: string, role: string, rules: V1PolicyRule[], subject: RbacV1Subject) {
+  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: role }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: `${role}-${subject.name}` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
+      subjects: [subject],
+    },
+  });
+}
+
+/** A user the local control plane's token file knows, as an RBAC subject. */
+export const user = (name: string): RbacV1Subject => ({
+  kind: "User",
+  name,
+  apiGroup: "rbac.authorization.k8s.io",
+});
 
 export function customObjects(user: LocalUser = "admin") {
   return kubeConfig(user).makeApiClient(CustomObjectsApi);

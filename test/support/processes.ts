@@ -4,15 +4,20 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnAria, type Proc } from "../controlplane/aria-process.ts";
-import { controlPlane, kubeConfig } from "./cluster.ts";
+import { controlPlane, kubeConfig, servingTls } from "./cluster.ts";
 import { operatorProc, workerProc, type OperatorProc, type WorkerProc } from "./waits.ts";
 
 export type { OperatorProc, Proc, WorkerProc };
 
 const running = new Set<Proc>();
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const proc = spawnAria(script, args, controlPlane().kubeconfig, env);
+function start(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  kubeconfig = controlPlane().kubeconfig,
+): Proc {
+  const proc = spawnAria(script, args, kubeconfig, env);
   running.add(proc);
   proc.child.once("exit", () => running.delete(proc));
   return proc;
@@ -20,18 +25,39 @@ function start(script: string, args: string[], env: Record<string, string> = {})
 
 let operators = 0;
 
-/** Both processes: a free loopback port, and the namespace's shared image directory. */
-function localProcessArgs(namespace: string) {
-  return ["--port", "0", "--bind-address", "127.0.0.1", "--storage-dir", storageDir(namespace)];
+/**
+ * Both processes: free loopback ports (plain for probes and metrics, HTTPS with the local CA's
+ * certificate for what carries tokens), and the namespace's shared image directory.
+ */
+function localProcessArgs(namespace: string, selfSigned = false) {
+  const tls = servingTls();
+  return [
+    "--port",
+    "0",
+    "--secure-port",
+    "0",
+    ...(selfSigned ? [] : ["--tls-cert-file", tls.certFile, "--tls-private-key-file", tls.keyFile]),
+    "--bind-address",
+    "127.0.0.1",
+    "--storage-dir",
+    storageDir(namespace),
+  ];
 }
 
 /**
  * An operator watching `namespace`, electing on the Lease `aria-operator` there. Each one gets an
  * identity of its own (as each pod has its name), so a test knows who holds the Lease.
+ * `selfSigned`: no certificate files, so it makes its own; `kubeconfig`: another API server.
  */
 export function startOperator(
   namespace: string,
-  options: { identity?: string; args?: string[]; env?: Record<string, string> } = {},
+  options: {
+    identity?: string;
+    args?: string[];
+    env?: Record<string, string>;
+    selfSigned?: boolean;
+    kubeconfig?: string;
+  } = {},
 ): OperatorProc {
   const identity = options.identity ?? `operator-${++operators}`;
   const proc = start(
@@ -41,7 +67,7 @@ export function startOperator(
       namespace,
       "--identity",
       identity,
-      ...localProcessArgs(namespace),
+      ...localProcessArgs(namespace, options.selfSigned),
       "--leader-election-lease-duration",
       "4",
       "--leader-election-renew-deadline",
@@ -51,6 +77,7 @@ export function startOperator(
       ...(options.args ?? []),
     ],
     options.env,
+    options.kubeconfig,
   );
   return operatorProc(proc, kubeConfig(), { identity, namespace });
 }

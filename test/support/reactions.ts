@@ -3,18 +3,19 @@
 import { ARTWORK, LEARNING_STATE } from "../../crds/api.ts";
 import type { LearningState } from "../../crds/learning-state.ts";
 import { aria } from "./artworks.ts";
-import { controlPlane } from "./cluster.ts";
+import { controlPlane, servingTls } from "./cluster.ts";
 import { postReaction } from "./feedback-client.ts";
 
 /** Posts one reaction as the local admin until it is accepted; see postReaction. */
 export function viaApi(
-  port: () => Promise<number>,
+  securePort: () => Promise<number>,
   namespace: string,
   artwork: string,
   action: string,
   requestId?: string,
 ): Promise<number> {
-  return postReaction({ port, token: controlPlane().tokens.admin }, namespace, artwork, action, requestId);
+  const api = { securePort, token: controlPlane().tokens.admin, ca: servingTls().ca };
+  return postReaction(api, namespace, artwork, action, requestId);
 }
 
 /** Reactions folded into the LearningState, all actions together (0 when it does not exist yet). */

@@ -5,7 +5,6 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { dominantHue } from "../../worker/curation/dominant-hue.ts";
 import { readPngParameters } from "../../worker/encoding/png-parameters.ts";
 import {
@@ -17,7 +16,8 @@ import {
   listArtworks,
   rendersByArtwork,
 } from "../support/artworks.ts";
-import { createNamespace } from "../support/cluster.ts";
+import { controlPlane, createNamespace, servingTls } from "../support/cluster.ts";
+import { openStream } from "../support/https.ts";
 import { scrapeMetric } from "../support/metrics.ts";
 import { startOperator, startWorker, stopAll, type Proc, type WorkerProc } from "../support/processes.ts";
 import { waitForWorkerReady } from "../support/waits.ts";
@@ -175,19 +175,10 @@ describe("rendering", () => {
 
   it("streams previews over WebSocket in step order, ending in the final image", async () => {
     // Subscribe on both workers before the Artwork exists, so no preview is missed.
-    const messages: Array<{ meta: Record<string, unknown>; data?: Buffer }> = [];
-    const sockets = await Promise.all(
-      workers.map(async (w) => {
-        const socket = new WebSocket(`ws://127.0.0.1:${await w.port()}/artworks/${ns}/stream/stream`);
-        socket.on("message", (data, isBinary) => {
-          if (isBinary) {
-            const last = messages.at(-1);
-            if (last) last.data = data as Buffer;
-          } else messages.push({ meta: JSON.parse(String(data)) as Record<string, unknown> });
-        });
-        await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
-        return socket;
-      }),
+    const streams = await Promise.all(
+      workers.map((w) =>
+        openStream(w, ns, "stream", { ca: servingTls().ca, token: controlPlane().tokens.admin }),
+      ),
     );
     await createArtwork(ns, "stream", {
       prompt: "a golden sunrise",
@@ -197,13 +188,14 @@ describe("rendering", () => {
       height: 256,
       steps: 40,
     });
-    await eventually(
-      async () => messages.at(-1)?.meta.type === "final" && messages.at(-1)?.data !== undefined,
-      (done) => done,
+    // Only the worker the Artwork is bound to sends anything.
+    const messages = await eventually(
+      async () => streams.find((s) => s.messages.length > 0)?.messages ?? [],
+      (m) => m.at(-1)?.meta.type === "final" && m.at(-1)?.data !== undefined,
       60_000,
       50,
     );
-    for (const socket of sockets) socket.close();
+    for (const stream of streams) stream.socket.close();
     const previews = messages.filter((m) => m.meta.type === "preview");
     expect(previews.length).toBeGreaterThanOrEqual(3);
     const steps = previews.map((m) => Number(m.meta.step));
