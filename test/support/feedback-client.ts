@@ -1,7 +1,7 @@
 // A gallery client of the operator's feedback API: posts a reaction over HTTPS, retrying as the API
 // asks (429 or 503 with Retry-After) and while the operator restarts. Free of vitest, so the
 // benchmarks use it too.
-import { request } from "node:https";
+import { httpsJson } from "./https.ts";
 
 export interface FeedbackApi {
   /** The operator's HTTPS port. */
@@ -10,41 +10,6 @@ export interface FeedbackApi {
   token: string;
   /** The CA that signed the operator's serving certificate. */
   ca: Buffer | string;
-}
-
-interface Answer {
-  status: number;
-  retryAfter?: string;
-  text: string;
-}
-
-function post(api: FeedbackApi, port: number, body: string): Promise<Answer | undefined> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: "/api/feedback",
-        method: "POST",
-        ca: api.ca,
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${api.token}` },
-        timeout: 30_000,
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => {
-          const retryAfter = res.headers["retry-after"];
-          resolve({ status: res.statusCode ?? 0, retryAfter, text });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    // Nothing answered (the operator is restarting): the caller retries like any other client.
-    req.on("error", () => resolve(undefined));
-    req.end(body);
-  });
 }
 
 /**
@@ -58,25 +23,26 @@ export async function postReaction(
   action: string,
   requestId?: string,
 ): Promise<number> {
-  const body = JSON.stringify({ namespace, artwork, action, ...(requestId ? { requestId } : {}) });
+  const body = { namespace, artwork, action, ...(requestId ? { requestId } : {}) };
   let waits = 0;
   for (;;) {
-    let res: Answer | undefined;
+    let res;
     try {
-      res = await post(api, await api.securePort(), body);
+      res = await httpsJson(api, "/api/feedback", { ca: api.ca, token: api.token, body });
     } catch {
       res = undefined;
     }
-    if (!res) {
+    // Nothing answered (status 0: the operator is restarting): retry like any other client.
+    if (!res || res.status === 0) {
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
     if (res.status === 202) return waits;
     if (res.status !== 429 && res.status !== 503)
-      throw new Error(`feedback API answered ${res.status}: ${res.text}`);
+      throw new Error(`feedback API answered ${res.status}: ${JSON.stringify(res.body)}`);
     waits++;
     // As the API asks (Retry-After), with jitter so many clients do not retry in step.
-    const retryAfter = Number(res.retryAfter ?? 1);
+    const retryAfter = Number(res.headers["retry-after"] ?? 1);
     await new Promise((r) => setTimeout(r, retryAfter * 1000 * (0.5 + Math.random() / 2)));
   }
 }

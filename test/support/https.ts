@@ -15,7 +15,7 @@ export interface HttpsAnswer {
  * body's `error`) when nothing answers.
  */
 export async function httpsJson(
-  proc: Proc,
+  proc: Pick<Proc, "securePort">,
   path: string,
   options: { ca: Buffer | string; method?: string; token?: string; body?: object },
 ): Promise<HttpsAnswer> {
