@@ -121,13 +121,13 @@ describe("POST /api/feedback", () => {
       post({ namespace: ns, artwork: "crowded", action: "like", requestId: `crowd-${i}` }, "alice");
     const first = await Promise.all(Array.from({ length: MAX_PENDING_REACTIONS }, (_, i) => send(i)));
     expect(first.every((r) => r.status === 202)).toBe(true);
-    const res = await fetch(`http://127.0.0.1:${await operator.port()}/api/feedback`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${controlPlane().tokens.alice}` },
-      body: JSON.stringify({ namespace: ns, artwork: "crowded", action: "love" }),
+    const res = await httpsJson(operator, "/api/feedback", {
+      ca: servingTls().ca,
+      token: controlPlane().tokens.alice,
+      body: { namespace: ns, artwork: "crowded", action: "love" },
     });
     expect(res.status).toBe(429);
-    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
     const art = await getArtwork(ns, "crowded");
     expect(art.metadata.annotations?.["aria.dev/feedback-log"]?.length).toBeLessThan(100 * 1024);
     const log = JSON.parse(art.metadata.annotations?.["aria.dev/feedback-log"] ?? "{}") as {
