@@ -71,6 +71,29 @@ describe("ClipTokenizer", () => {
     expect(droppedTokens).toBe(25);
   });
 
+  it("splits a long prompt into windows of start + 75 tokens + end, losing no token", () => {
+    const windows = tokenizer.encodeWindows(Array(160).fill("colourful").join(" "));
+    expect(windows.map((w) => w.inputIds.length)).toEqual([77, 77, 77]);
+    expect(windows[0]!.inputIds).toEqual([49406, ...Array<number>(75).fill(15562), 49407]);
+    expect(windows[1]!.inputIds).toEqual([49406, ...Array<number>(75).fill(15562), 49407]);
+    // 160 − 150 = 10 left for the last window, then padding (the end id for SD 1.5's files).
+    expect(windows[2]!.inputIds.slice(0, 12)).toEqual([49406, ...Array<number>(10).fill(15562), 49407]);
+    expect(windows[2]!.attentionMask.filter((m) => m === 1)).toHaveLength(12);
+    expect(tokenizer.encodeWindows("")).toEqual([tokenizer.encode("")]);
+  });
+
+  it("ends a window at the last sentence or phrase that fits, as compel does", () => {
+    const words = (n: number, word: string) => Array(n).fill(word).join(" ");
+    // 60 words, a comma, 30 more: the first window ends at the comma (61 tokens), not mid-phrase.
+    const phrase = tokenizer.encodeWindows(`${words(60, "colourful")}, ${words(30, "castle")}`);
+    expect(phrase.map((w) => w.attentionMask.filter((m) => m === 1).length - 2)).toEqual([61, 30]);
+    // A full stop is preferred over a later comma.
+    const sentence = tokenizer.encodeWindows(
+      `${words(40, "colourful")}. ${words(20, "castle")}, ${words(30, "castle")}`,
+    );
+    expect(sentence.map((w) => w.attentionMask.filter((m) => m === 1).length - 2)).toEqual([41, 51]);
+  });
+
   it("pads with the pad token named in special_tokens_map.json", async () => {
     const padDir = await mkdtemp(join(tmpdir(), "aria-tokenizer-pad-"));
     try {

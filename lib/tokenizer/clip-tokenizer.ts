@@ -64,6 +64,8 @@ export class ClipTokenizer {
   private readonly ranks: Map<string, number>;
   private readonly byteEncoder = bytesToUnicode();
   private readonly cache: LRUCache<string, string[]>;
+  /** Token text by id, made the first time a long prompt is split. */
+  private tokensById: string[] | undefined;
 
   constructor(
     private readonly vocab: Map<string, number>,
@@ -150,14 +152,55 @@ export class ClipTokenizer {
     const room = this.contextLength - 2;
     const truncated = body.length > room;
     const kept = truncated ? body.slice(0, room) : body;
-    const used = kept.length + 2;
+    return { ...this.window(kept), truncated, droppedTokens: body.length - kept.length };
+  }
+
+  /**
+   * The whole prompt in windows of `contextLength`, each start, up to contextLength − 2 ids, end and
+   * padding: the "chunk and concatenate" encoding of compel (`truncate_long_prompts=False`), split as
+   * compel splits by default so that a window ends at a sentence ('.'), else at a phrase (',', ';',
+   * ':'), else at a word's end, else where it is full. An empty prompt is one window.
+   */
+  encodeWindows(text: string): TokenizedPrompt[] {
+    let rest = this.encodeText(text);
+    const room = this.contextLength - 2;
+    const windows: TokenizedPrompt[] = [];
+    do {
+      const split = this.splitPoint(rest, room);
+      windows.push(this.window(rest.slice(0, split)));
+      rest = rest.slice(split);
+    } while (rest.length > 0);
+    return windows;
+  }
+
+  /** compel's _find_next_best_split_point (SplitLongTextMode.SENTENCES and its fallbacks). */
+  private splitPoint(ids: number[], room: number): number {
+    if (ids.length <= room) return room;
+    this.tokensById ??= invert(this.vocab);
+    const tokens = ids.slice(0, room).map((id) => this.tokensById![id] ?? "");
+    const lastIndex = (match: (token: string) => boolean) => {
+      for (let i = tokens.length - 1; i >= 0; i--) if (match(tokens[i]!)) return i;
+      return -1;
+    };
+    for (const match of [
+      (t: string) => t === ".</w>",
+      (t: string) => [".</w>", ",</w>", ";</w>", ":</w>"].includes(t),
+      (t: string) => t.endsWith("</w>"),
+    ]) {
+      const at = lastIndex(match);
+      if (at >= 0) return at + 1;
+    }
+    return room;
+  }
+
+  private window(kept: number[]): TokenizedPrompt {
     const inputIds = [this.startId, ...kept, this.endId];
-    const attentionMask = new Array<number>(used).fill(1);
+    const attentionMask = new Array<number>(inputIds.length).fill(1);
     while (inputIds.length < this.contextLength) {
       inputIds.push(this.padId);
       attentionMask.push(0);
     }
-    return { inputIds, attentionMask, truncated, droppedTokens: body.length - kept.length };
+    return { inputIds, attentionMask, truncated: false, droppedTokens: 0 };
   }
 
   /** Merges the lowest-ranked adjacent pair until none is mergeable; the word's last symbol carries `</w>`. */
@@ -263,4 +306,10 @@ async function readOptionalJson(path: string): Promise<Record<string, unknown>> 
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw error;
   }
+}
+
+function invert(vocab: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [token, id] of vocab) out[id] = token;
+  return out;
 }
