@@ -30,7 +30,8 @@ export class SessionFactory {
       : `CUDA execution provider unavailable (${this.cudaFailure}); running on CPU`;
   }
 
-  async open(path: string): Promise<ort.InferenceSession> {
+  /** Opens a model file, or a model already in memory (such as a graph upcast at load). */
+  async open(model: string | Uint8Array): Promise<ort.InferenceSession> {
     const options: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: "all",
       intraOpNumThreads: this.intraOpThreads,
@@ -44,15 +45,21 @@ export class SessionFactory {
     };
     if (this.provider === "cuda") {
       try {
-        return await ort.InferenceSession.create(path, { ...options, executionProviders: ["cuda"] });
+        return await create(model, { ...options, executionProviders: ["cuda"] });
       } catch (error) {
         // onnxruntime-node throws when libonnxruntime_providers_cuda or the driver is missing; CPU still works.
         this.cudaFailure = firstLine(error);
         this.log("warn", "execution provider fell back from cuda to cpu", { reason: this.cudaFailure });
       }
     }
-    return ort.InferenceSession.create(path, { ...options, executionProviders: ["cpu"] });
+    return create(model, { ...options, executionProviders: ["cpu"] });
   }
+}
+
+function create(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) {
+  return typeof model === "string"
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
 }
 
 function firstLine(error: unknown): string {
