@@ -48,10 +48,10 @@ for (let r = 0; r <= REPEATS; r++) {
   const stamps: number[] = [];
   const cond = await generator.encodePrompt(PROMPT);
   const uncond = await generator.encodePrompt("");
-  const image = await generator.generate({
+  const [image] = await generator.generate({
     cond,
     uncond,
-    seed: SEED,
+    seeds: [SEED],
     steps,
     guidanceScale,
     scheduler: "euler",
@@ -62,7 +62,7 @@ for (let r = 0; r <= REPEATS; r++) {
   });
   // Steps 2 … n−1, as on the Python side: the last step's callback comes after the VAE decode.
   if (r > 0) ariaPerStep.push((stamps.at(-2)! - stamps[0]!) / (stamps.length - 2));
-  ariaImage = image.data;
+  ariaImage = image!.data;
 }
 await registry.releaseAll();
 

@@ -21,7 +21,7 @@ const specs: ModelSpec[] = [
   { name: "aria-clip", role: "clip", dir: await ensureBuiltinModel("aria-clip") },
   { name: "aria-aesthetic", role: "aesthetic", dir: await ensureBuiltinModel("aria-aesthetic") },
 ];
-const defaults = await generatorDefaults(specs[0]!.dir);
+const defaults = await generatorDefaults(specs[0]!.name, specs[0]!.dir);
 // The overhead target is stated for 512×512; steps, guidance and scheduler are the model's defaults.
 const WIDTH = numberFlag("size", 512);
 const HEIGHT = WIDTH;
@@ -142,10 +142,10 @@ const uncond = await generator.encodePrompt("");
 const images = [];
 for (let i = 0; i < CURATION_CANDIDATES; i++) {
   images.push(
-    await generator.generate({
+    ...(await generator.generate({
       cond,
       uncond,
-      seed: request.seed + i,
+      seeds: [request.seed + i],
       steps: request.steps,
       guidanceScale: request.guidanceScale,
       scheduler: request.scheduler,
@@ -153,7 +153,7 @@ for (let i = 0; i < CURATION_CANDIDATES; i++) {
       height: request.height,
       previewEvery: 0,
       onStep: () => {},
-    }),
+    })),
   );
 }
 const clip = registry.clip(undefined);

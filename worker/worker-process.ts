@@ -205,7 +205,7 @@ export class WorkerProcess {
       try {
         const dir = await resolveModelDir(m);
         specs.push({ name: m.name, role: m.role, dir });
-        if (m.role === "generator") defaults.set(m.name, await generatorDefaults(dir));
+        if (m.role === "generator") defaults.set(m.name, await generatorDefaults(m.name, dir));
       } catch (err) {
         failures.push(`${m.name}: ${(err as Error).message}`);
         this.setModel(m.name, "Failed", (err as Error).message);

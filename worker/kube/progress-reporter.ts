@@ -14,7 +14,7 @@ export function progressStatus(p: RenderProgress, art: Artwork): ArtworkStatus {
   const done =
     p.phase === "curating"
       ? 0.95
-      : ((p.variation * p.totalSteps + p.step) / (p.variations * p.totalSteps)) * 0.9;
+      : ((p.variation * p.totalSteps + p.step * (p.batch ?? 1)) / (p.variations * p.totalSteps)) * 0.9;
   const status: ArtworkStatus = {
     progress: {
       step: p.step,

@@ -1,9 +1,12 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { SCHEDULERS } from "../../crds/artwork.ts";
 import type { ModelDefaults } from "../../crds/effective-spec.ts";
+import { readGeneratorFolder, type GeneratorFolder } from "./generator-folder.ts";
 
-/** What an Artwork leaves unset defaults to: the model's own `aria` block, else Stable Diffusion 1.x's. */
+/**
+ * What an Artwork leaves unset defaults to: the pool's per-model `defaults`, then the folder's own
+ * `aria` block, then what the family's diffusers pipeline does (its trained size, the scheduler its
+ * scheduler_config.json names, LCM's 4 steps and guidance 8.5, SDXL's guidance 5).
+ */
 export type GeneratorDefaults = ModelDefaults;
 
 const SD_DEFAULTS: GeneratorDefaults = {
@@ -14,29 +17,39 @@ const SD_DEFAULTS: GeneratorDefaults = {
   scheduler: "euler",
 };
 
-export function readDefaults(index: Record<string, unknown>): GeneratorDefaults {
-  const aria = (index.aria ?? {}) as Partial<Record<keyof GeneratorDefaults, unknown>>;
-  const pick = <K extends keyof GeneratorDefaults>(
-    key: K,
-    valid: (v: unknown) => boolean,
-  ): GeneratorDefaults[K] => (valid(aria[key]) ? (aria[key] as GeneratorDefaults[K]) : SD_DEFAULTS[key]);
-  const isNumber = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+/** The defaults of a folder read by readGeneratorFolder; absent a folder, Stable Diffusion 1.x's. */
+export function defaultsOf(folder?: GeneratorFolder): GeneratorDefaults {
+  if (!folder) return SD_DEFAULTS;
+  const aria = folder.aria as Partial<Record<keyof GeneratorDefaults, unknown>>;
+  const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+  const lcm = folder.pipeline === "latent-consistency" || folder.schedulerName === "lcm";
+  const trained =
+    folder.unet.sampleSize !== undefined ? folder.unet.sampleSize * folder.vae.scaleFactor : undefined;
+  const family: GeneratorDefaults = {
+    width: trained ?? SD_DEFAULTS.width,
+    height: trained ?? SD_DEFAULTS.height,
+    steps: lcm ? 4 : SD_DEFAULTS.steps,
+    guidanceScale: lcm ? 8.5 : folder.pipeline === "stable-diffusion-xl" ? 5 : SD_DEFAULTS.guidanceScale,
+    scheduler: folder.schedulerName,
+  };
   return {
-    width: pick("width", isNumber),
-    height: pick("height", isNumber),
-    steps: pick("steps", isNumber),
-    guidanceScale: pick("guidanceScale", isNumber),
-    scheduler: pick("scheduler", (v) => (SCHEDULERS as readonly unknown[]).includes(v)),
+    width: isNumber(aria.width) ? aria.width : family.width,
+    height: isNumber(aria.height) ? aria.height : family.height,
+    steps: isNumber(aria.steps) ? aria.steps : family.steps,
+    guidanceScale: isNumber(aria.guidanceScale) ? aria.guidanceScale : family.guidanceScale,
+    scheduler: (SCHEDULERS as readonly unknown[]).includes(aria.scheduler)
+      ? (aria.scheduler as GeneratorDefaults["scheduler"])
+      : family.scheduler,
   };
 }
 
 /** The defaults of the generator in `dir`, read without loading it (the worker's main thread needs them). */
-export async function generatorDefaults(dir: string): Promise<GeneratorDefaults> {
+export async function generatorDefaults(name: string, dir: string): Promise<GeneratorDefaults> {
   try {
-    return readDefaults(
-      JSON.parse(await readFile(join(dir, "model_index.json"), "utf8")) as Record<string, unknown>,
-    );
+    return defaultsOf(await readGeneratorFolder(name, dir));
   } catch {
-    return readDefaults({});
+    // A folder that cannot be read fails its load in the inference thread, with the reason; the
+    // defaults of a model that never becomes Ready are never used.
+    return defaultsOf();
   }
 }

@@ -1,82 +1,85 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RgbImage } from "../curation/rgb-image.ts";
-import { createRng } from "../random/rng.ts";
+import { createRng, type Rng } from "../random/rng.ts";
 import { createScheduler } from "../schedulers/create-scheduler.ts";
-import type { SchedulerConfig } from "../schedulers/noise-schedule.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
-import { ClipTokenizer } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { SCHEDULERS } from "../../crds/artwork.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
-import { readDefaults, type GeneratorDefaults } from "./generator-defaults.ts";
+import { defaultsOf, type GeneratorDefaults } from "./generator-defaults.ts";
+import { readGeneratorFolder, type GeneratorFolder } from "./generator-folder.ts";
+import { guidanceEmbedding } from "./guidance-embedding.ts";
+import { LatentDecoder, type LatentShape } from "./latent-decoder.ts";
 import { ModelSession } from "../onnx/model-session.ts";
+import { PromptEncoder, zeroEmbedding, type LongPrompt, type PromptEmbedding } from "./prompt-encoder.ts";
 import { RenderError } from "./render-error.ts";
 import type { RunMeter } from "../onnx/run-meter.ts";
-import { floatTensor, intTensor, readFloats, timestepTensor } from "../onnx/tensor-feeds.ts";
+import { floatTensor, readFloats, timestepTensor } from "../onnx/tensor-feeds.ts";
+import type * as ort from "onnxruntime-node";
 
-/** Spatial downsampling of the Stable Diffusion VAE (three 2× stages); the UNet sees width/8 × height/8. */
-export const VAE_SCALE = 8;
-
-interface LatentShape {
-  channels: number;
-  height: number;
-  width: number;
-}
-
-/** A prompt through the text encoder, kept for every candidate of one render. */
-export interface PromptEmbedding {
-  data: Float32Array;
-  dims: number[];
-  truncated: boolean;
-  /** How many of the prompt's tokens did not fit the text encoder's window (0 when it fit). */
-  droppedTokens: number;
-}
+export type { PromptEmbedding } from "./prompt-encoder.ts";
 
 export interface GenerateOptions {
   cond: PromptEmbedding;
-  /** Negative-prompt (or empty-prompt) embedding; used only when guidanceScale > 1. */
+  /** Negative-prompt conditioning (see negativeEmbedding); used only when the render is guided. */
   uncond: PromptEmbedding;
-  seed: number;
+  /**
+   * One candidate per seed, denoised together: each UNet run takes them all (and their
+   * unconditional twins) as one batch, as diffusers' num_images_per_prompt does. Each keeps its own
+   * random stream, so its image is the one a batch of one gives.
+   */
+  seeds: number[];
   steps: number;
   guidanceScale: number;
   scheduler: string;
   width: number;
   height: number;
-  /** Decode a preview every this many steps (0: none). The last step always yields the final image. */
+  /** Decode a preview every this many steps (0: none). The last step always yields the final images. */
   previewEvery: number;
+  /** After each step; the preview is of the first candidate of the batch. */
   onStep: (step: number, preview: RgbImage | undefined) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
+/** What SDXL's UNet takes beside the text: the pooled embedding and the six size/crop numbers. */
+const TIME_IDS = 6;
+
 /**
- * A text-to-image model in the diffusers/Optimum ONNX layout (`model_index.json`, `scheduler/`,
- * `tokenizer/`, `text_encoder/`, `unet/`, `vae_decoder/`): the built-in aria-painter and real
- * exports such as SD 1.5 or SD-Turbo.
+ * A text-to-image model in the diffusers/Optimum ONNX layout, found by what is in its folder:
+ * Stable Diffusion 1.x and 2.x (ε- or v-prediction), SD-Turbo, SDXL and SDXL-Turbo (two text
+ * encoders, added text/time conditioning), and Latent Consistency Models (guidance embedding);
+ * the built-in aria-painter has the SD 1.x interface.
  */
 export class GeneratorModel {
+  readonly defaults: GeneratorDefaults;
+
   private constructor(
     readonly name: string,
-    readonly defaults: GeneratorDefaults,
-    private readonly schedulerConfig: SchedulerConfig,
-    private readonly scalingFactor: number,
-    private readonly tokenizer: ClipTokenizer,
-    private readonly textEncoder: ModelSession,
+    readonly folder: GeneratorFolder,
+    private readonly text: PromptEncoder,
     private readonly unet: ModelSession,
-    private readonly vaeDecoder: ModelSession,
+    private readonly decoder: LatentDecoder,
   ) {
-    const extra = unet.session.inputNames.filter(
-      (n) => !["sample", "timestep", "encoder_hidden_states"].includes(n),
-    );
+    this.defaults = defaultsOf(folder);
+    const expected = ["sample", "timestep", "encoder_hidden_states"];
+    if (folder.unet.textTime) expected.push("text_embeds", "time_ids");
+    if (unet.hasInput("timestep_cond")) expected.push("timestep_cond");
+    const extra = unet.session.inputNames.filter((n) => !expected.includes(n));
     if (extra.length > 0) {
       throw new RenderError(
         "UnsupportedModel",
-        `${unet.label} takes inputs ${extra.join(", ")} beyond sample, timestep, encoder_hidden_states (SDXL-style UNets are not supported)`,
+        `${unet.label} takes inputs ${extra.join(", ")} beyond ${expected.join(", ")}: not a text-to-image UNet this worker drives`,
       );
     }
-    unet.input("sample");
-    unet.input("timestep");
-    unet.input("encoder_hidden_states");
-    textEncoder.input("input_ids");
+    for (const input of expected) unet.input(input);
+    if (folder.unet.textTime) {
+      const [, ids] = unet.input("time_ids").shape;
+      if (typeof ids === "number" && ids !== TIME_IDS) {
+        throw new RenderError(
+          "UnsupportedModel",
+          `${unet.label} takes ${ids} time_ids; a text-to-image SDXL UNet takes ${TIME_IDS} (original size, crop, target size)`,
+        );
+      }
+    }
   }
 
   static async load(
@@ -85,37 +88,19 @@ export class GeneratorModel {
     factory: SessionFactory,
     meter: RunMeter,
   ): Promise<GeneratorModel> {
-    const index = await readJson(join(dir, "model_index.json"));
-    const schedulerConfig = (await readJson(
-      join(dir, "scheduler", "scheduler_config.json"),
-    )) as SchedulerConfig;
-    const vaeConfig = await readJson(join(dir, "vae_decoder", "config.json")).catch(
-      ifMissing<Record<string, unknown>>({}),
-    );
-    const tokenizer = await ClipTokenizer.fromDir(join(dir, "tokenizer"));
-    const scaling = typeof vaeConfig.scaling_factor === "number" ? vaeConfig.scaling_factor : 0.18215;
+    const folder = await readGeneratorFolder(name, dir);
     const sessions: ModelSession[] = [];
-    const open = async (component: string) => {
-      const session = await factory.open(join(dir, component, "model.onnx"));
-      sessions.push(new ModelSession(session, `${name}/${component}`, meter));
-      return sessions.at(-1)!;
-    };
     try {
-      const [textEncoder, unet, vaeDecoder] = [
-        await open("text_encoder"),
-        await open("unet"),
-        await open("vae_decoder"),
-      ];
-      return new GeneratorModel(
-        name,
-        readDefaults(index),
-        schedulerConfig,
-        scaling,
-        tokenizer,
-        textEncoder,
-        unet,
-        vaeDecoder,
+      const text = await PromptEncoder.open(folder, factory, meter, sessions);
+      const unet = new ModelSession(
+        await factory.open(join(dir, "unet", "model.onnx")),
+        `${name}/unet`,
+        meter,
       );
+      sessions.push(unet);
+      const decoder = await LatentDecoder.open(folder, factory, meter);
+      sessions.push(decoder.session);
+      return new GeneratorModel(name, folder, text, unet, decoder);
     } catch (error) {
       // Sessions already open hold native memory the garbage collector does not account for.
       await Promise.all(sessions.map((s) => s.release()));
@@ -126,36 +111,74 @@ export class GeneratorModel {
   /** The size the UNet is fixed to, when the export has static spatial dimensions. */
   get fixedSize(): { width?: number; height?: number } {
     const [, , h, w] = this.unet.input("sample").shape;
+    const scale = this.folder.vae.scaleFactor;
     return {
-      height: typeof h === "number" ? h * VAE_SCALE : undefined,
-      width: typeof w === "number" ? w * VAE_SCALE : undefined,
+      height: typeof h === "number" ? h * scale : undefined,
+      width: typeof w === "number" ? w * scale : undefined,
     };
   }
 
-  async encodePrompt(prompt: string): Promise<PromptEmbedding> {
-    const tokens = this.tokenizer.encode(prompt);
-    const meta = this.textEncoder.input("input_ids");
-    const ids = intTensor(meta, tokens.inputIds, [1, tokens.inputIds.length]);
-    const out = await this.textEncoder.run({ input_ids: ids });
-    const hidden = out[this.textEncoder.outputName("last_hidden_state")]!;
-    return {
-      data: readFloats(hidden, this.textEncoder.label),
-      dims: [...hidden.dims],
-      truncated: tokens.truncated,
-      droppedTokens: tokens.droppedTokens,
-    };
+  /** The largest UNet batch the export accepts; undefined when its batch dimension is dynamic. */
+  get fixedBatch(): number | undefined {
+    const [batch] = this.unet.input("sample").shape;
+    return typeof batch === "number" ? batch : undefined;
+  }
+
+  /** Whether a render at this guidance scale runs the unconditional prediction too (classifier-free guidance). */
+  guided(guidanceScale: number): boolean {
+    // Guidance-distilled UNets take the scale as an embedding instead, as diffusers' pipelines do.
+    return (
+      guidanceScale > 1 &&
+      this.folder.pipeline !== "latent-consistency" &&
+      !this.unet.hasInput("timestep_cond")
+    );
+  }
+
+  async encodePrompt(prompt: string, mode: LongPrompt = "Truncate", windows = 1): Promise<PromptEmbedding> {
+    const embedding = await this.text.encode(prompt, mode, windows);
+    const [, tokens] = this.unet.input("encoder_hidden_states").shape;
+    if (typeof tokens === "number" && tokens !== embedding.dims[1]) {
+      throw new RenderError(
+        "InvalidParameter",
+        `spec.longPrompt: Chunk needs ${embedding.dims[1]} tokens here, but ${this.unet.label} was exported for exactly ${tokens}; use Truncate or export the UNet with a dynamic sequence_length`,
+      );
+    }
+    return embedding;
+  }
+
+  /**
+   * The unconditional side of guidance, as diffusers builds it: the negative prompt's embedding, or
+   * with none given, zeros where the model asks (SDXL's force_zeros_for_empty_prompt) and the
+   * embedding of "" elsewhere, padded to the prompt's windows.
+   */
+  async negativeEmbedding(
+    cond: PromptEmbedding,
+    negativePrompt: string | undefined,
+    mode: LongPrompt,
+  ): Promise<PromptEmbedding> {
+    if (!negativePrompt && this.folder.forceZerosForEmptyPrompt) return zeroEmbedding(cond);
+    const windows = cond.dims[1]! / this.text.contextLength;
+    const uncond = await this.encodePrompt(negativePrompt ?? "", mode, windows);
+    if (uncond.dims[1] !== cond.dims[1]) {
+      throw new RenderError(
+        "InvalidParameter",
+        `spec.negativePrompt takes ${uncond.dims[1]! / this.text.contextLength} windows of ${this.text.contextLength} tokens and spec.prompt ${windows}; with longPrompt Chunk the negative prompt may be at most as long as the prompt`,
+      );
+    }
+    return uncond;
   }
 
   /** Checks what only the model can know about a size, before any work is done. */
   checkSize(width: number, height: number): void {
+    const scale = this.folder.vae.scaleFactor;
     for (const [field, value] of [
       ["width", width],
       ["height", height],
     ] as const) {
-      if (!Number.isInteger(value) || value < VAE_SCALE || value % VAE_SCALE !== 0) {
+      if (!Number.isInteger(value) || value < scale || value % scale !== 0) {
         throw new RenderError(
           "UnsupportedSize",
-          `spec.${field}: ${value} is not a positive multiple of ${VAE_SCALE}`,
+          `spec.${field}: ${value} is not a positive multiple of ${scale}`,
         );
       }
       const fixed = this.fixedSize[field];
@@ -176,9 +199,15 @@ export class GeneratorModel {
         `spec.scheduler: ${JSON.stringify(name)} is not one of ${SCHEDULERS.join(", ")}`,
       );
     }
+    if (this.folder.pipeline === "latent-consistency" && name !== "lcm") {
+      throw new RenderError(
+        "InvalidScheduler",
+        `spec.scheduler: ${name} cannot drive ${this.name}, a Latent Consistency Model; its pipeline takes lcm`,
+      );
+    }
     let scheduler: Scheduler;
     try {
-      scheduler = createScheduler(name, this.schedulerConfig);
+      scheduler = createScheduler(name, this.folder.scheduler);
       scheduler.setTimesteps(steps);
     } catch (error) {
       throw new RenderError(
@@ -189,118 +218,164 @@ export class GeneratorModel {
     return scheduler;
   }
 
-  /** One candidate: seeded latents, the denoising loop with classifier-free guidance, VAE decode. */
-  async generate(o: GenerateOptions): Promise<RgbImage> {
+  /** Candidates of seeded latents through the denoising loop (batched, guided), then the VAE. */
+  async generate(o: GenerateOptions): Promise<RgbImage[]> {
     this.checkSize(o.width, o.height);
     const scheduler = this.createScheduler(o.scheduler, o.steps);
     const sampleMeta = this.unet.input("sample");
+    const scale = this.folder.vae.scaleFactor;
     const shape: LatentShape = {
-      channels: typeof sampleMeta.shape[1] === "number" ? sampleMeta.shape[1] : 4,
-      height: o.height / VAE_SCALE,
-      width: o.width / VAE_SCALE,
+      channels:
+        typeof sampleMeta.shape[1] === "number" ? sampleMeta.shape[1] : this.folder.vae.latentChannels,
+      height: o.height / scale,
+      width: o.width / scale,
     };
     const size = shape.channels * shape.height * shape.width;
-    const rng = createRng(o.seed);
-    let latents = rng.randn(size);
+    const n = o.seeds.length;
+    const rngs: Rng[] = o.seeds.map((seed) => createRng(seed));
     const sigma = scheduler.initNoiseSigma;
-    for (let i = 0; i < size; i++) latents[i]! *= sigma;
+    let latents = rngs.map((rng) => {
+      const x = rng.randn(size);
+      for (let i = 0; i < size; i++) x[i]! *= sigma;
+      return x;
+    });
 
-    const guided = o.guidanceScale > 1;
-    // Unconditional and conditional predictions share one batch-2 run, unless the export pins batch to 1.
-    const batched = guided && sampleMeta.shape[0] !== 1;
-    const textDims = o.cond.dims;
-    const bothTexts = concat(o.uncond.data, o.cond.data);
+    const guided = this.guided(o.guidanceScale);
+    // Rows of one UNet batch: every candidate's unconditional prediction, then its conditional one.
+    const texts = guided ? [o.uncond, o.cond] : [o.cond];
+    const rows = texts.length * n;
+    const conditioning = this.conditioning(texts, n, o);
+    const chunk = this.fixedBatch ?? rows;
+    if (rows % chunk !== 0 && chunk > 1) {
+      throw new RenderError(
+        "UnsupportedModel",
+        `${this.unet.label} was exported for batches of exactly ${chunk}; it cannot run ${rows} rows`,
+      );
+    }
 
     const total = scheduler.timesteps.length;
+    let denoised: Float32Array[] = latents;
     for (let step = 0; step < total; step++) {
       if (o.signal?.aborted) throw new RenderError("Aborted", `render aborted at step ${step} of ${total}`);
-      const input = scheduler.scaleModelInput(latents, step);
+      const inputs = latents.map((x) => scheduler.scaleModelInput(x, step));
+      const sample = new Float32Array(rows * size);
+      for (let r = 0; r < rows; r++) sample.set(inputs[r % n]!, r * size);
       const t = scheduler.timesteps[step]!;
-      let noise: Float32Array;
-      if (batched) {
-        const out = await this.runUnet(
-          concat(input, input),
-          2,
-          t,
-          bothTexts,
-          [2, ...textDims.slice(1)],
-          shape,
-          o,
-        );
-        noise = combineGuidance(out.subarray(0, size), out.subarray(size), o.guidanceScale);
-      } else if (guided) {
-        const uncond = await this.runUnet(input, 1, t, o.uncond.data, textDims, shape, o);
-        const cond = await this.runUnet(input, 1, t, o.cond.data, textDims, shape, o);
-        noise = combineGuidance(uncond, cond, o.guidanceScale);
-      } else {
-        noise = await this.runUnet(input, 1, t, o.cond.data, textDims, shape, o);
+      const out = new Float32Array(rows * size);
+      for (let first = 0; first < rows; first += chunk) {
+        const part = await this.runUnet(sample, first, chunk, t, conditioning, shape, o);
+        out.set(part, first * size);
       }
-      const result = scheduler.step(noise, step, latents, rng);
-      latents = result.prevSample;
-      const last = step === total - 1;
-      if (last) {
-        const image = await this.decode(latents, shape, o);
-        await o.onStep(step + 1, o.previewEvery > 0 ? image : undefined);
-        return image;
+      const next: Float32Array[] = [];
+      const x0: Float32Array[] = [];
+      for (let i = 0; i < n; i++) {
+        const cond = out.subarray((guided ? n + i : i) * size, (guided ? n + i + 1 : i + 1) * size);
+        const noise = guided
+          ? combineGuidance(out.subarray(i * size, (i + 1) * size), cond, o.guidanceScale)
+          : cond;
+        const result = scheduler.step(noise, step, latents[i]!, rngs[i]!);
+        next.push(result.prevSample);
+        x0.push(result.predOriginal);
       }
+      latents = next;
+      denoised = x0;
+      if (step === total - 1) break;
       const preview =
         o.previewEvery > 0 && (step + 1) % o.previewEvery === 0
-          ? await this.decode(result.predOriginal, shape, o)
+          ? await this.decode(x0[0]!, shape, o)
           : undefined;
       await o.onStep(step + 1, preview);
     }
-    throw new RenderError("InvalidParameter", `spec.steps: ${o.steps} gives no denoising steps`);
+    // The LCM pipeline decodes the last step's denoised estimate, the others the last sample.
+    const final = this.folder.pipeline === "latent-consistency" ? denoised : latents;
+    const images: RgbImage[] = [];
+    for (const x of final) images.push(await this.decode(x, shape, o));
+    await o.onStep(total, o.previewEvery > 0 ? images[0] : undefined);
+    return images;
+  }
+
+  /** The per-row conditioning of one batch, built once per render: text, SDXL's added inputs, LCM's w. */
+  private conditioning(texts: PromptEmbedding[], n: number, o: GenerateOptions) {
+    const width = texts[0]!.dims[2]!;
+    const tokens = texts[0]!.dims[1]!;
+    const rowText = tokens * width;
+    const rows = texts.length * n;
+    const hidden = new Float32Array(rows * rowText);
+    for (let r = 0; r < rows; r++) hidden.set(texts[Math.floor(r / n)]!.data, r * rowText);
+    const result: {
+      hidden: Float32Array;
+      tokens: number;
+      width: number;
+      pooled?: Float32Array;
+      pooledWidth?: number;
+      timeIds?: Float32Array;
+      timestepCond?: Float32Array;
+      condWidth?: number;
+    } = { hidden, tokens, width };
+    if (this.folder.unet.textTime) {
+      const pooledWidth = texts[0]!.pooled!.length;
+      const pooled = new Float32Array(rows * pooledWidth);
+      for (let r = 0; r < rows; r++) pooled.set(texts[Math.floor(r / n)]!.pooled!, r * pooledWidth);
+      // (original height, width), crop top-left (0, 0), target (height, width): an uncropped render.
+      const ids = [o.height, o.width, 0, 0, o.height, o.width];
+      const timeIds = new Float32Array(rows * TIME_IDS);
+      for (let r = 0; r < rows; r++) timeIds.set(ids, r * TIME_IDS);
+      Object.assign(result, { pooled, pooledWidth, timeIds });
+    }
+    if (this.unet.hasInput("timestep_cond")) {
+      const [, dim] = this.unet.input("timestep_cond").shape;
+      const condWidth = typeof dim === "number" ? dim : (this.folder.unet.timeCondProjDim ?? 256);
+      Object.assign(result, { timestepCond: guidanceEmbedding(o.guidanceScale, condWidth, rows), condWidth });
+    }
+    return result;
   }
 
   private async runUnet(
     sample: Float32Array,
+    first: number,
     batch: number,
     timestep: number,
-    text: Float32Array,
-    textDims: readonly number[],
+    c: ReturnType<GeneratorModel["conditioning"]>,
     shape: LatentShape,
     o: GenerateOptions,
   ): Promise<Float32Array> {
-    const feeds = {
-      sample: floatTensor(this.unet.input("sample"), sample, [
+    const size = shape.channels * shape.height * shape.width;
+    const rows = (data: Float32Array, width: number) => data.subarray(first * width, (first + batch) * width);
+    const feeds: Record<string, ort.Tensor> = {
+      sample: floatTensor(this.unet.input("sample"), rows(sample, size), [
         batch,
         shape.channels,
         shape.height,
         shape.width,
       ]),
       timestep: timestepTensor(this.unet.input("timestep"), timestep, batch),
-      encoder_hidden_states: floatTensor(this.unet.input("encoder_hidden_states"), text, textDims),
+      encoder_hidden_states: floatTensor(
+        this.unet.input("encoder_hidden_states"),
+        rows(c.hidden, c.tokens * c.width),
+        [batch, c.tokens, c.width],
+      ),
     };
+    if (c.pooled && c.timeIds) {
+      feeds.text_embeds = floatTensor(this.unet.input("text_embeds"), rows(c.pooled, c.pooledWidth!), [
+        batch,
+        c.pooledWidth!,
+      ]);
+      feeds.time_ids = floatTensor(this.unet.input("time_ids"), rows(c.timeIds, TIME_IDS), [batch, TIME_IDS]);
+    }
+    if (c.timestepCond) {
+      feeds.timestep_cond = floatTensor(
+        this.unet.input("timestep_cond"),
+        rows(c.timestepCond, c.condWidth!),
+        [batch, c.condWidth!],
+      );
+    }
     const out = await this.runChecked(this.unet, feeds, o);
     return readFloats(out[this.unet.outputName("out_sample")], this.unet.label);
   }
 
-  /** Latents → RGB: divide by the VAE scaling factor, decode, map (−1, 1) to 0–255 as diffusers does. */
   private async decode(latents: Float32Array, shape: LatentShape, o: GenerateOptions): Promise<RgbImage> {
-    const scaled = latents.map((x) => x / this.scalingFactor);
-    const inputName = this.vaeDecoder.session.inputNames[0]!;
-    const feeds = {
-      [inputName]: floatTensor(this.vaeDecoder.input(inputName), scaled, [
-        1,
-        shape.channels,
-        shape.height,
-        shape.width,
-      ]),
-    };
-    const out = await this.runChecked(this.vaeDecoder, feeds, o);
-    const tensor = out[this.vaeDecoder.outputName("sample")];
-    const pixels = readFloats(tensor, this.vaeDecoder.label);
-    const [, , height, width] = tensor!.dims as [number, number, number, number];
-    const plane = width * height;
-    const data = new Uint8Array(plane * 3);
-    // A clamped view clamps to 0–255 and rounds half to even, as numpy's round() in diffusers does,
-    // in one store instead of three Math calls per subpixel.
-    const clamped = new Uint8ClampedArray(data.buffer);
-    for (let c = 0; c < 3; c++) {
-      const source = pixels.subarray(c * plane, (c + 1) * plane);
-      for (let i = 0, o = c; i < plane; i++, o += 3) clamped[o] = source[i]! * 127.5 + 127.5;
-    }
-    return { width, height, data };
+    const out = await this.runChecked(this.decoder.session, this.decoder.feeds(latents, shape), o);
+    return this.decoder.image(out);
   }
 
   /** ONNX failures become RenderErrors; a shape complaint means the model rejected the requested size. */
@@ -324,7 +399,7 @@ export class GeneratorModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.textEncoder.release(), this.unet.release(), this.vaeDecoder.release()]);
+    await Promise.all([this.text.release(), this.unet.release(), this.decoder.release()]);
   }
 }
 
@@ -333,23 +408,4 @@ function combineGuidance(uncond: Float32Array, cond: Float32Array, scale: number
   const out = new Float32Array(uncond.length);
   for (let i = 0; i < out.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
   return out;
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-}
-
-/** Optional config files (some exports omit vae_decoder/config.json) fall back; a broken one still fails. */
-function ifMissing<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
-    throw error;
-  };
 }

@@ -127,7 +127,7 @@ export class ModelRegistry {
       await model.generate({
         cond: empty,
         uncond: empty,
-        seed: 0,
+        seeds: [0],
         steps,
         // Above 1, so the batch-2 guidance path is the one warmed.
         guidanceScale: 2,

@@ -43,9 +43,11 @@ export async function renderArtwork(
   ctx.meter.reset();
 
   const generateStart = performance.now();
-  const cond = await generator.encodePrompt(req.prompt);
-  const guided = req.guidanceScale > 1;
-  const uncond = guided ? await generator.encodePrompt(req.negativePrompt ?? "") : cond;
+  const mode = req.longPrompt ?? "Truncate";
+  const cond = await generator.encodePrompt(req.prompt, mode);
+  const uncond = generator.guided(req.guidanceScale)
+    ? await generator.negativeEmbedding(cond, req.negativePrompt, mode)
+    : cond;
   const parameters = (seed: number): GenerationParameters => ({
     prompt: req.prompt,
     ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
@@ -58,17 +60,17 @@ export async function renderArtwork(
     model: req.model,
   });
   const images: RgbImage[] = [];
-  const seeds: number[] = [];
-  // Each candidate's PNG is encoded on libuv's threads while the next one generates and while
+  const seeds = Array.from({ length: req.variations }, (_, variation) => (req.seed + variation) % SEED_RANGE);
+  // Each candidate's PNG is encoded on libuv's threads while the next ones generate and while
   // curation runs, so encoding mostly overlaps inference instead of following it.
   const pngs: Array<Promise<Buffer>> = [];
-  for (let variation = 0; variation < req.variations; variation++) {
-    const seed = (req.seed + variation) % SEED_RANGE;
-    seeds.push(seed);
-    const image = await generator.generate({
+  const batchSize = Math.max(1, req.batchSize ?? 1);
+  for (let first = 0; first < req.variations; first += batchSize) {
+    const group = seeds.slice(first, first + batchSize);
+    const generated = await generator.generate({
       cond,
       uncond,
-      seed,
+      seeds: group,
       steps: req.steps,
       guidanceScale: req.guidanceScale,
       scheduler: req.scheduler,
@@ -78,8 +80,9 @@ export async function renderArtwork(
       signal,
       onStep: async (step, preview) => {
         onProgress({
-          variation,
+          variation: first,
           variations: req.variations,
+          ...(group.length > 1 ? { batch: group.length } : {}),
           step,
           totalSteps: req.steps,
           phase: "generating",
@@ -87,13 +90,15 @@ export async function renderArtwork(
         });
       },
     });
-    images.push(image);
-    const png = encodeOutputs(image, { formats: ["png"], parameters: parameters(seed) }).then(
-      ([encoded]) => encoded!.data,
-    );
-    // Handled where it is awaited; this only keeps a failure during a later variation from being unhandled.
-    png.catch(() => {});
-    pngs.push(png);
+    generated.forEach((image, k) => {
+      images.push(image);
+      const png = encodeOutputs(image, { formats: ["png"], parameters: parameters(group[k]!) }).then(
+        ([encoded]) => encoded!.data,
+      );
+      // Handled where it is awaited; this only keeps a failure during a later batch from being unhandled.
+      png.catch(() => {});
+      pngs.push(png);
+    });
   }
   const generateSeconds = elapsed(generateStart);
 

@@ -2,6 +2,7 @@ import type { OutputFormat, SchedulerName } from "../../crds/artwork.ts";
 import type { CurationWeights } from "../../crds/effective-spec.ts";
 import type { ModelRole } from "../../crds/model-pool.ts";
 import type { RunTotals } from "../onnx/run-meter.ts";
+import type { LongPrompt } from "./prompt-encoder.ts";
 
 /** One Artwork attempt as the inference layer sees it: the spec with defaults already applied. */
 export interface RenderRequest {
@@ -19,6 +20,13 @@ export interface RenderRequest {
   variations: number;
   curation: { weights: CurationWeights; minScore?: number };
   output: { formats: OutputFormat[]; upscale: number };
+  /** How a prompt past the text encoder's window is read: cut (the default) or chunked and concatenated. */
+  longPrompt?: LongPrompt;
+  /**
+   * Candidates denoised together in one UNet batch (diffusers' num_images_per_prompt), as the pool's
+   * batching settings allow for this size; absent or 1: one at a time.
+   */
+  batchSize?: number;
   /** Decode a JPEG preview every this many steps; 0 or absent: none. */
   previewEvery?: number;
   /** Scorer models by name; absent: the pool's only (first) model of that role. */
@@ -30,6 +38,8 @@ export interface RenderProgress {
   /** 0-based candidate index. */
   variation: number;
   variations: number;
+  /** Candidates denoised together with this one (variation … variation + batch − 1); absent: 1. */
+  batch?: number;
   /** Steps finished for this candidate, 1…totalSteps. */
   step: number;
   totalSteps: number;
