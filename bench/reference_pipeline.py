@@ -4,13 +4,18 @@ scheduler config. Prints one JSON line: per-step times of each timed run and whe
 
 import argparse
 import json
-import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from diffusers import EulerDiscreteScheduler, OnnxRuntimeModel, OnnxStableDiffusionPipeline
 from transformers import CLIPTokenizer
+
+# One definition of Aria's session settings, shared with the conformance reference.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "test" / "reference"))
+from aria_session_options import aria_session_options  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", required=True)
@@ -35,17 +40,8 @@ class EulerForOnnxPipeline(EulerDiscreteScheduler):
 
 
 def session(sub: str) -> OnnxRuntimeModel:
-    # The same settings as Aria's SessionFactory, so the comparison is of the pipelines, not of ORT.
-    # Pool threads that do not spin between runs is Aria's setting (a worker must leave the CPU to
-    # libvips and its event loop); ORT's default spins, which alone makes tiny runs faster.
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = os.cpu_count() or 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return OnnxRuntimeModel(
-        ort.InferenceSession(f"{args.model}/{sub}/model.onnx", options, providers=["CPUExecutionProvider"])
+        ort.InferenceSession(f"{args.model}/{sub}/model.onnx", aria_session_options(), providers=["CPUExecutionProvider"])
     )
 
 
