@@ -164,7 +164,8 @@ describe("a worker asked to stop", () => {
     await workers.get("t1")?.kill("SIGTERM");
     for (const id of ["d1", "d2"]) workers.set(id, startWorker(ns, "studio", id, ["--drain-seconds", "1"]));
     await Promise.all(["d1", "d2"].map((id) => waitForWorkerReady(workers.get(id)!)));
-    const running = await startLongArtwork("handed");
+    // Long enough (several seconds even on an idle machine) that the 1 s drain cannot see it finish.
+    const running = await startLongArtwork("handed", { width: 512, height: 384, variations: 6 });
     const firstId = running.status?.worker ?? "";
     // Every version from here on: the handed-back one lasts only until the operator binds it again.
     const watch = await watchArtwork(ns, "handed");
