@@ -25,6 +25,10 @@ export type Mood = (typeof MOODS)[number];
 export const SCHEDULERS = ["euler", "euler-ancestral", "ddim", "lcm"] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
+/** How a prompt longer than the text encoder's 77-token window is read. */
+export const LONG_PROMPT_MODES = ["Truncate", "Chunk"] as const;
+export type LongPrompt = (typeof LONG_PROMPT_MODES)[number];
+
 export const OUTPUT_FORMATS = ["png", "webp", "avif", "jpeg", "tiff"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -71,6 +75,7 @@ export const ARTWORK_DEFAULTS = {
   timeoutSeconds: 900,
   maxAttempts: 3,
   retainPolicy: "Delete" as "Delete" | "Retain",
+  longPrompt: "Truncate" as LongPrompt,
 };
 
 const L = ARTWORK_LIMITS;
@@ -184,6 +189,13 @@ export const ArtworkSpec = Type.Object(
     ),
     scheduler: Type.Optional(
       StringEnum(SCHEDULERS, { description: "Sampler: euler, euler-ancestral, ddim or lcm." }),
+    ),
+    longPrompt: Type.Optional(
+      StringEnum(LONG_PROMPT_MODES, {
+        default: D.longPrompt,
+        description:
+          "A prompt past the text encoder's 77-token window: Truncate cuts it (status says how many tokens were dropped); Chunk encodes it in 77-token windows and concatenates them, as compel and the A1111 web UI do.",
+      }),
     ),
     width: Dimension("Image width in pixels, a multiple of 8."),
     height: Dimension("Image height in pixels, a multiple of 8."),

@@ -4,6 +4,7 @@
 import {
   ARTWORK_DEFAULTS,
   type ArtworkSpec,
+  type LongPrompt,
   type Mood,
   type OutputFormat,
   type SchedulerName,
@@ -40,6 +41,7 @@ export interface EffectiveSpec extends Omit<ArtworkSpec, "curation" | "output"> 
   timeoutSeconds: number;
   maxAttempts: number;
   retainPolicy: "Delete" | "Retain";
+  longPrompt: LongPrompt;
 }
 
 /** An effective spec with the model's defaults applied as well: everything a render needs. */
@@ -74,6 +76,7 @@ export function effectiveSpec(
     timeoutSeconds: spec.timeoutSeconds ?? D.timeoutSeconds,
     maxAttempts: spec.maxAttempts ?? D.maxAttempts,
     retainPolicy: spec.retainPolicy ?? D.retainPolicy,
+    longPrompt: spec.longPrompt ?? D.longPrompt,
   };
   if (spec.curation?.minScore !== undefined) out.curation.minScore = spec.curation.minScore;
   const steps = spec.steps ?? learned.steps ?? model?.steps;

@@ -1,9 +1,11 @@
+import { ARTWORK_LIMITS, SCHEDULERS } from "./artwork.ts";
 import { Conditions } from "./condition.ts";
 import {
   cel,
   Dns1123Label,
   Dns1123Subdomain,
   ObjectMeta,
+  Quantity,
   ResourceList,
   StringEnum,
   StringMap,
@@ -95,18 +97,44 @@ export const ModelSource = Type.Object(
 );
 export type ModelSource = Static<typeof ModelSource>;
 
+const L = ARTWORK_LIMITS;
+
+/** What an Artwork that leaves a field out renders with on this generator, over the model folder's own defaults. */
+export const GeneratorDefaultsSpec = Type.Object(
+  {
+    steps: Type.Optional(Type.Integer({ ...L.steps })),
+    guidanceScale: Type.Optional(Type.Number({ ...L.guidanceScale })),
+    scheduler: Type.Optional(StringEnum(SCHEDULERS, { description: "euler, euler-ancestral, ddim or lcm." })),
+    width: Type.Optional(Type.Integer({ ...L.dimension })),
+    height: Type.Optional(Type.Integer({ ...L.dimension })),
+  },
+  {
+    description:
+      "Generator defaults for Artworks that leave a field out (a Turbo model's 1 step and guidance 0, say); omitted: what the model folder's configs imply.",
+  },
+);
+export type GeneratorDefaultsSpec = Static<typeof GeneratorDefaultsSpec>;
+
 export const PoolModel = Type.Object(
   {
     name: Dns1123Label({ description: "Name Artworks use in spec.model." }),
     role: StringEnum(MODEL_ROLES, { description: "generator, clip or aesthetic." }),
     source: ModelSource,
+    defaults: Type.Optional(GeneratorDefaultsSpec),
   },
   {
-    ...cel({
-      rule: `!has(self.source.pvc) || self.name.size() <= ${MAX_PVC_MODEL_NAME_LENGTH}`,
-      message: `spec.models[].name: a model with a pvc source must have a name of at most ${MAX_PVC_MODEL_NAME_LENGTH} characters, since its worker volume is named ${MODEL_VOLUME_PREFIX}<name> (63 at most)`,
-      fieldPath: ".name",
-    }),
+    ...cel(
+      {
+        rule: `!has(self.source.pvc) || self.name.size() <= ${MAX_PVC_MODEL_NAME_LENGTH}`,
+        message: `spec.models[].name: a model with a pvc source must have a name of at most ${MAX_PVC_MODEL_NAME_LENGTH} characters, since its worker volume is named ${MODEL_VOLUME_PREFIX}<name> (63 at most)`,
+        fieldPath: ".name",
+      },
+      {
+        rule: "!has(self.defaults) || self.role == 'generator'",
+        message: "spec.models[].defaults applies to generators only; remove it or set role: generator",
+        fieldPath: ".defaults",
+      },
+    ),
   },
 );
 export type PoolModel = Static<typeof PoolModel>;
@@ -163,6 +191,31 @@ export const ModelPoolSpec = Type.Object(
         default: 1,
         description: "Artworks each worker runs at once.",
       }),
+    ),
+    batching: Type.Optional(
+      Type.Object(
+        {
+          maxBatchSize: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: L.variations.maximum,
+              default: 1,
+              description:
+                "Most candidates of one Artwork denoised together in one UNet run (diffusers' num_images_per_prompt); 1: one at a time. Needs an export with a dynamic batch dimension.",
+            }),
+          ),
+          memoryBudget: Type.Optional(
+            Quantity({
+              description:
+                "Working memory a batch may take beyond the loaded models, such as 6Gi; the worker batches fewer candidates when an estimate of their activations exceeds it. Omitted: no bound but maxBatchSize.",
+            }),
+          ),
+        },
+        {
+          description:
+            "Candidates batched through the UNet: on a GPU that is where a pool's throughput comes from. Each candidate's seed and image stay exactly what a batch of one gives.",
+        },
+      ),
     ),
     warmup: Type.Optional(
       Type.Object(

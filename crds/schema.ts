@@ -45,7 +45,16 @@ export function ResourceList(options: SchemaOptions = {}) {
   return Type.Unsafe<Record<string, number | string>>({
     ...options,
     type: "object",
-    additionalProperties: { "x-kubernetes-int-or-string": true, pattern: QUANTITY_PATTERN },
+    additionalProperties: Quantity(),
+  });
+}
+
+/** A Kubernetes resource quantity such as 512Mi, 6Gi or 2, as resources.limits takes it. */
+export function Quantity(options: SchemaOptions = {}) {
+  return Type.Unsafe<number | string>({
+    ...options,
+    "x-kubernetes-int-or-string": true,
+    pattern: QUANTITY_PATTERN,
   });
 }
 

@@ -228,6 +228,40 @@ const invalid: Array<[string, object, string[]]> = [
     ],
   ],
   [
+    "Artwork with an unknown longPrompt mode",
+    artwork({ longPrompt: "Wrap" }),
+    ["spec.longPrompt", 'Unsupported value: "Wrap"', '"Truncate", "Chunk"'],
+  ],
+  [
+    "ModelPool with defaults on a clip model",
+    pool({
+      models: [
+        { name: "painter", role: "generator", source: { builtin: "aria-painter" } },
+        { name: "clip", role: "clip", source: { builtin: "aria-clip" }, defaults: { steps: 4 } },
+      ],
+    }),
+    ["spec.models[1].defaults", "spec.models[].defaults applies to generators only"],
+  ],
+  [
+    "ModelPool generator defaulting to 200 steps",
+    pool({
+      models: [
+        { name: "p", role: "generator", source: { builtin: "aria-painter" }, defaults: { steps: 200 } },
+      ],
+    }),
+    ["spec.models[0].defaults.steps", "less than or equal to 150"],
+  ],
+  [
+    "ModelPool batching 17 candidates",
+    pool({ batching: { maxBatchSize: 17 } }),
+    ["spec.batching.maxBatchSize", "less than or equal to 16"],
+  ],
+  [
+    "ModelPool with a memory budget that is not a quantity",
+    pool({ batching: { maxBatchSize: 4, memoryBudget: "6 gigs" } }),
+    ["spec.batching.memoryBudget", "should match"],
+  ],
+  [
     "LearningState with epsilon 1.5",
     learning({ policy: { epsilon: 1.5 } }),
     ["spec.policy.epsilon", "less than or equal to 1"],
@@ -337,6 +371,7 @@ describe("admission", () => {
       timeoutSeconds: 900,
       mood: "serene",
       retainPolicy: "Delete",
+      longPrompt: "Truncate",
     });
     const ls = JSON.parse((await kubectl(["get", "ls", "studio", "-n", ns, "-o", "json"])).stdout);
     expect(ls.spec.policy).toEqual({ algorithm: "epsilon-greedy", epsilon: 0.15 });
