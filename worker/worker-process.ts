@@ -23,6 +23,7 @@ import { ArtworkRunner } from "./kube/artwork-runner.ts";
 import { FencedStatusWriter } from "./kube/fenced-status-writer.ts";
 import { handBackPreviousAttempts } from "./kube/hand-back.ts";
 import { generatorDefaults, type GeneratorDefaults } from "./pipeline/generator-defaults.ts";
+import { poolBatching } from "./kube/pool-batching.ts";
 import { Heartbeat } from "./kube/heartbeat.ts";
 import { resolveModelDir } from "./pipeline/model-sources.ts";
 import { registerGpuMemory } from "./gpu-memory.ts";
@@ -205,7 +206,9 @@ export class WorkerProcess {
       try {
         const dir = await resolveModelDir(m);
         specs.push({ name: m.name, role: m.role, dir });
-        if (m.role === "generator") defaults.set(m.name, await generatorDefaults(m.name, dir));
+        // The pool's per-model defaults win over what the folder implies.
+        if (m.role === "generator")
+          defaults.set(m.name, { ...(await generatorDefaults(m.name, dir)), ...m.defaults });
       } catch (err) {
         failures.push(`${m.name}: ${(err as Error).message}`);
         this.setModel(m.name, "Failed", (err as Error).message);
@@ -244,6 +247,7 @@ export class WorkerProcess {
       );
     }
 
+    const batching = poolBatching(pool.spec);
     this.runner = new ArtworkRunner({
       kc: this.kc,
       namespace: config.namespace,
@@ -256,6 +260,7 @@ export class WorkerProcess {
       metrics: this.metrics,
       registry: this.registry,
       defaults: (model) => defaults.get(model),
+      ...(batching ? { batching } : {}),
       log,
       events,
       onDraining: () => void this.heartbeat?.beatSafely(),

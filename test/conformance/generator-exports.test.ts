@@ -208,6 +208,20 @@ for (const { variant, cases } of MATRIX) {
       });
     }
 
+    it("batches candidates through the UNet with each one's seed giving the image a batch of one gives", async () => {
+      const [, first] = cases[0]!;
+      // The ancestral sampler draws fresh noise every step: each candidate must keep its own stream.
+      const c: RenderCase = first.scheduler === "euler" ? { ...first, scheduler: "euler-ancestral" } : first;
+      const seeds = [c.seed, c.seed + 1, c.seed + 2];
+      const batched = await ariaRender(generator, c, seeds);
+      for (const [k, seed] of seeds.entries()) {
+        const [alone] = await ariaRender(generator, c, [seed]);
+        const d = difference(batched[k]!.image.data, alone!.image.data);
+        expect(Math.max(...d.max), `candidate ${k} (seed ${seed}) batched vs alone`).toBeLessThanOrEqual(1);
+      }
+      expect(Math.max(...difference(batched[0]!.image.data, batched[1]!.image.data).mean)).toBeGreaterThan(2);
+    });
+
     it("would see a wrong conditioning: another prompt moves the image far beyond the tolerance", () => {
       const d = diffs.get("control: first case vs the other prompt")!;
       expect(Math.max(...d.mean)).toBeGreaterThan(2);

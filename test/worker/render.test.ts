@@ -9,6 +9,7 @@ import { dominantHue } from "../../worker/curation/dominant-hue.ts";
 import { readPngParameters } from "../../worker/encoding/png-parameters.ts";
 import {
   createArtwork,
+  BUILTIN_MODELS,
   createPool,
   eventually,
   getArtwork,
@@ -221,5 +222,36 @@ describe("rendering", () => {
     };
     expect(await distance(previews.at(-1)!.data!)).toBeLessThan(6);
     expect(await distance(previews[0]!.data!)).toBeGreaterThan(await distance(previews.at(-1)!.data!));
+  });
+});
+
+describe("a pool with generator defaults and batching", () => {
+  it("renders what the pool's defaults say when the Artwork leaves them out, batched candidates included", async () => {
+    await createPool(ns, "turbo", {
+      replicas: 1,
+      models: [
+        {
+          name: "aria-painter",
+          role: "generator",
+          source: { builtin: "aria-painter" },
+          defaults: { steps: 3, width: 128, height: 96, scheduler: "euler-ancestral" },
+        },
+        ...BUILTIN_MODELS.filter((m) => m.role !== "generator"),
+      ],
+      batching: { maxBatchSize: 4, memoryBudget: "1Gi" },
+    });
+    await waitForWorkerReady(startWorker(ns, "turbo", "t1"));
+    await createArtwork(ns, "defaults", {
+      prompt: "a violet dusk",
+      poolRef: { name: "turbo" },
+      variations: 3,
+    });
+    const art = await eventually(() => getArtwork(ns, "defaults"), isReady, 60_000);
+    expect(art.status?.candidates).toHaveLength(3);
+    const png = await readFile(fileURLToPath(art.status?.selected?.images[0]?.uri ?? ""));
+    expect(await sharp(png).metadata()).toMatchObject({ width: 128, height: 96 });
+    const params = readPngParameters(png).parameters ?? "";
+    expect(params).toContain("Steps: 3");
+    expect(params).toContain("Sampler: Euler a");
   });
 });

@@ -48,6 +48,17 @@ describe("renderRequestFor", () => {
     const req = renderRequestFor(artwork({ seed: 1, model: "aria-painter" }, { seed: 99 }), model);
     expect(req.seed).toBe(99);
   });
+
+  it("reads a long prompt as the Artwork asks, truncating unless it says Chunk", () => {
+    expect(renderRequestFor(artwork(), model).longPrompt).toBe("Truncate");
+    expect(renderRequestFor(artwork({ longPrompt: "Chunk" }), model).longPrompt).toBe("Chunk");
+  });
+
+  it("carries the pool's batching to the render", () => {
+    expect(renderRequestFor(artwork(), model).batching).toBeUndefined();
+    const batching = { maxBatchSize: 4, memoryBudgetBytes: 6 * 2 ** 30 };
+    expect(renderRequestFor(artwork(), model, batching).batching).toEqual(batching);
+  });
 });
 
 describe("fencedPatch", () => {

@@ -19,6 +19,7 @@ import { StorageError } from "../../lib/storage/storage-error.ts";
 import type { PreviewHub } from "../http/preview-hub.ts";
 import type { InferenceHost } from "../inference/inference-host.ts";
 import type { WorkerMetrics } from "../metrics.ts";
+import type { Batching } from "../pipeline/batch-budget.ts";
 import { defaultsOf } from "../pipeline/generator-defaults.ts";
 import { RenderError } from "../pipeline/render-error.ts";
 import { WorkerUnfit, type HealthProblem } from "../worker-health.ts";
@@ -42,6 +43,8 @@ export interface RunnerOptions {
   registry: Registry;
   /** A loaded generator's defaults; undefined for a model this worker does not have. */
   defaults: (model: string) => ModelDefaults | undefined;
+  /** The pool's spec.batching; absent: candidates one at a time. */
+  batching?: Batching;
   log: Logger;
   events: EventRecorder;
   /**
@@ -153,7 +156,7 @@ export class ArtworkRunner {
     const key = objectKey(art);
     const started = performance.now();
     const model = art.status?.model ?? art.spec.model ?? "";
-    const req = renderRequestFor(art, this.o.defaults(model) ?? defaultsOf());
+    const req = renderRequestFor(art, this.o.defaults(model) ?? defaultsOf(), this.o.batching);
     const log = this.o.log.child({ artwork: key, attempt });
     // Its writes are retried through an API outage of any length (a finished render's result is
     // kept until written); only the attempt's end (deleted, or no longer this worker's) stops them.

@@ -2,12 +2,13 @@
 // what learning chose and the scheduler recorded in status, then the model's defaults).
 import type { Artwork } from "../../crds/artwork.ts";
 import { effectiveSpec, type ModelDefaults } from "../../crds/effective-spec.ts";
+import type { Batching } from "../pipeline/batch-budget.ts";
 import type { RenderRequest } from "../pipeline/render-request.ts";
 
 /** A JPEG preview every this many denoising steps, for the live preview stream. */
 export const PREVIEW_EVERY = 4;
 
-export function renderRequestFor(art: Artwork, model: ModelDefaults): RenderRequest {
+export function renderRequestFor(art: Artwork, model: ModelDefaults, batching?: Batching): RenderRequest {
   const status = art.status ?? {};
   const learned = {
     ...(status.steps !== undefined ? { steps: status.steps } : {}),
@@ -27,6 +28,8 @@ export function renderRequestFor(art: Artwork, model: ModelDefaults): RenderRequ
     variations: spec.variations,
     curation: spec.curation,
     output: spec.output,
+    longPrompt: spec.longPrompt,
+    ...(batching ? { batching } : {}),
     previewEvery: PREVIEW_EVERY,
   };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { SCHEDULERS, type SchedulerName } from "../../crds/artwork.ts";
 import { COMMON_DEFAULTS, resolveConfig, type SchedulerConfig } from "../schedulers/noise-schedule.ts";
 import { ConfigFile } from "./config-file.ts";
+import { SD_ATTENTION, type AttentionLevel } from "./batch-budget.ts";
 import { RenderError } from "./render-error.ts";
 
 /** How a folder's model is driven, after diffusers' pipeline classes. */
@@ -37,6 +38,8 @@ export interface UnetSettings {
   textTime: boolean;
   /** Width of the guidance-scale embedding a guidance-distilled (LCM) UNet takes as `timestep_cond`. */
   timeCondProjDim?: number;
+  /** Its first attention level, for the batch memory estimate. */
+  attention: AttentionLevel;
 }
 
 export interface VaeSettings {
@@ -155,6 +158,7 @@ export async function readGeneratorFolder(name: string, dir: string): Promise<Ge
   const unet: UnetSettings = {
     sampleSize: unetConfig.has("sample_size") ? unetConfig.integer("sample_size", 64) : undefined,
     textTime: addition === "text_time" || pipeline === "stable-diffusion-xl",
+    attention: firstAttention(unetConfig),
     timeCondProjDim: unetConfig.has("time_cond_proj_dim")
       ? unetConfig.integer("time_cond_proj_dim", 256)
       : undefined,
@@ -195,4 +199,21 @@ function scaleFactorOf(config: ConfigFile): number {
   if (!Array.isArray(blocks) || blocks.length < 1)
     return config.refuse("block_out_channels", "a list of channel counts");
   return 2 ** (blocks.length - 1);
+}
+
+/**
+ * The first down block with attention and its heads: diffusers' `num_attention_heads`, or, as its
+ * UNet does when that is unset, the historically misnamed `attention_head_dim`.
+ */
+function firstAttention(config: ConfigFile): AttentionLevel {
+  const blocks = config.values.down_block_types;
+  if (!Array.isArray(blocks)) return SD_ATTENTION;
+  const level = blocks.findIndex((b) => typeof b === "string" && b.includes("Attn"));
+  if (level < 0) return SD_ATTENTION;
+  const setting = config.values.num_attention_heads ?? config.values.attention_head_dim;
+  const heads = Array.isArray(setting) ? setting[level] : setting;
+  return {
+    heads: typeof heads === "number" && heads > 0 ? heads : SD_ATTENTION.heads,
+    downsample: 2 ** level,
+  };
 }

@@ -3,14 +3,15 @@ import type { RgbImage } from "../curation/rgb-image.ts";
 import { createRng, type Rng } from "../random/rng.ts";
 import { createScheduler } from "../schedulers/create-scheduler.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
-import { SCHEDULERS } from "../../crds/artwork.ts";
+import { SCHEDULERS, type LongPrompt } from "../../crds/artwork.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
+import { candidatesPerRun, rowBytes, type Batching } from "./batch-budget.ts";
 import { defaultsOf, type GeneratorDefaults } from "./generator-defaults.ts";
 import { readGeneratorFolder, type GeneratorFolder } from "./generator-folder.ts";
 import { guidanceEmbedding } from "./guidance-embedding.ts";
 import { LatentDecoder, type LatentShape } from "./latent-decoder.ts";
 import { ModelSession } from "../onnx/model-session.ts";
-import { PromptEncoder, zeroEmbedding, type LongPrompt, type PromptEmbedding } from "./prompt-encoder.ts";
+import { PromptEncoder, zeroEmbedding, type PromptEmbedding } from "./prompt-encoder.ts";
 import { RenderError } from "./render-error.ts";
 import type { RunMeter } from "../onnx/run-meter.ts";
 import { floatTensor, readFloats, timestepTensor } from "../onnx/tensor-feeds.ts";
@@ -122,6 +123,20 @@ export class GeneratorModel {
   get fixedBatch(): number | undefined {
     const [batch] = this.unet.input("sample").shape;
     return typeof batch === "number" ? batch : undefined;
+  }
+
+  /** Candidates of this size and guidance that go through the UNet together, within the pool's batching. */
+  candidatesPerRun(
+    batching: Batching | undefined,
+    width: number,
+    height: number,
+    guidanceScale: number,
+  ): number {
+    // A fixed batch dimension holds one candidate's rows at most.
+    if (this.fixedBatch !== undefined) return 1;
+    const scale = this.folder.vae.scaleFactor;
+    const row = rowBytes(this.folder.unet.attention, width / scale, height / scale);
+    return candidatesPerRun(batching, row * (this.guided(guidanceScale) ? 2 : 1));
   }
 
   /** Whether a render at this guidance scale runs the unconditional prediction too (classifier-free guidance). */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { LongPrompt } from "../../crds/artwork.ts";
 import { ClipTokenizer, type TokenizedPrompt } from "../../lib/tokenizer/clip-tokenizer.ts";
 import { ModelSession } from "../onnx/model-session.ts";
 import type { RunMeter } from "../onnx/run-meter.ts";
@@ -18,9 +19,6 @@ export interface PromptEmbedding {
   /** How many of the prompt's tokens did not fit the text encoder's window (0 when it fit). */
   droppedTokens: number;
 }
-
-/** How a prompt longer than the encoder's window is read. */
-export type LongPrompt = "Truncate" | "Chunk";
 
 interface Encoder {
   tokenizer: ClipTokenizer;

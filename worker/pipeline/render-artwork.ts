@@ -64,7 +64,7 @@ export async function renderArtwork(
   // Each candidate's PNG is encoded on libuv's threads while the next ones generate and while
   // curation runs, so encoding mostly overlaps inference instead of following it.
   const pngs: Array<Promise<Buffer>> = [];
-  const batchSize = Math.max(1, req.batchSize ?? 1);
+  const batchSize = generator.candidatesPerRun(req.batching, req.width, req.height, req.guidanceScale);
   for (let first = 0; first < req.variations; first += batchSize) {
     const group = seeds.slice(first, first + batchSize);
     const generated = await generator.generate({

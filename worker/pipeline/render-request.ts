@@ -1,8 +1,8 @@
-import type { OutputFormat, SchedulerName } from "../../crds/artwork.ts";
+import type { LongPrompt, OutputFormat, SchedulerName } from "../../crds/artwork.ts";
 import type { CurationWeights } from "../../crds/effective-spec.ts";
 import type { ModelRole } from "../../crds/model-pool.ts";
+import type { Batching } from "./batch-budget.ts";
 import type { RunTotals } from "../onnx/run-meter.ts";
-import type { LongPrompt } from "./prompt-encoder.ts";
 
 /** One Artwork attempt as the inference layer sees it: the spec with defaults already applied. */
 export interface RenderRequest {
@@ -23,10 +23,10 @@ export interface RenderRequest {
   /** How a prompt past the text encoder's window is read: cut (the default) or chunked and concatenated. */
   longPrompt?: LongPrompt;
   /**
-   * Candidates denoised together in one UNet batch (diffusers' num_images_per_prompt), as the pool's
-   * batching settings allow for this size; absent or 1: one at a time.
+   * The pool's spec.batching: how many candidates may be denoised together in one UNet batch
+   * (diffusers' num_images_per_prompt) and within what memory; absent: one at a time.
    */
-  batchSize?: number;
+  batching?: Batching;
   /** Decode a JPEG preview every this many steps; 0 or absent: none. */
   previewEvery?: number;
   /** Scorer models by name; absent: the pool's only (first) model of that role. */
