@@ -38,6 +38,10 @@ export class SessionFactory {
       // The pipeline's graphs are chains with no parallel branches worth a second pool.
       interOpNumThreads: 1,
       executionMode: "sequential",
+      // The memory pattern plans one block for every intermediate a run's shapes need and keeps it;
+      // for a UNet's attention that doubled peak RSS (4.8 → 2.5 GiB at 512², bench/model-families.ts)
+      // and ran 9 % slower than the arena allocating as it goes.
+      enableMemPattern: false,
       // Spinning pool threads busy-wait between runs and starve libvips, the main thread and the other
       // pool on small machines: on 2 cores turning it off made renders 2–3× faster and kept the event
       // loop's worst stall near 10 ms instead of 50–175 ms.

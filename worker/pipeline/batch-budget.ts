@@ -1,6 +1,12 @@
 // How many candidates of one render go through the UNet together. On CPU without fused attention
 // the step's transient memory is dominated by the first attention level's score matrix, tokens² per
-// head in float32, held twice while softmax runs; that is the estimate a pool's memoryBudget bounds.
+// head in float32, of which ONNX Runtime holds a few copies at once (scores, softmax) plus its
+// arena's rounding: bench/model-families.ts measured 1.16 GiB per UNet row at 512² with 8 heads,
+// 2.3 times one copy. That is the estimate a pool's memoryBudget bounds.
+
+const FLOAT32 = 4;
+/** Copies of the score matrix alive at the peak, as measured, rounded up. */
+const SCORE_COPIES = 2.5;
 
 /** The pool's spec.batching, with the budget already in bytes. */
 export interface Batching {
@@ -21,7 +27,7 @@ export const SD_ATTENTION: AttentionLevel = { heads: 8, downsample: 1 };
 export function rowBytes(attention: AttentionLevel, latentWidth: number, latentHeight: number): number {
   const tokens =
     Math.ceil(latentWidth / attention.downsample) * Math.ceil(latentHeight / attention.downsample);
-  return tokens * tokens * attention.heads * 4 * 2;
+  return tokens * tokens * attention.heads * FLOAT32 * SCORE_COPIES;
 }
 
 /** Candidates per UNet run: at most maxBatchSize, fewer when their rows would exceed the budget, at least one. */
