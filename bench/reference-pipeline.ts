@@ -11,7 +11,8 @@ import { SessionFactory } from "../worker/onnx/session-factory.ts";
 import { ModelRegistry } from "../worker/pipeline/model-registry.ts";
 import { RunMeter } from "../worker/onnx/run-meter.ts";
 import { createRng } from "../worker/random/rng.ts";
-import { ensureReferenceVenv, runPython, type ReferenceVenv } from "../test/reference/python-venv.ts";
+import { runPython } from "../test/reference/python-venv.ts";
+import { referenceVenvOrExit } from "./reference-venv.ts";
 import { machineFacts, median, numberFlag, printTable } from "./report.ts";
 
 const REPEATS = numberFlag("repeats", 5);
@@ -30,13 +31,7 @@ machineFacts({
   Render: `aria-painter ${width}×${height}, ${steps} steps Euler, guidance ${guidanceScale}, seed ${SEED}; ${REPEATS} timed runs each after one warm-up`,
 });
 
-let venv: ReferenceVenv;
-try {
-  venv = await ensureReferenceVenv();
-} catch (error) {
-  console.log(`The reference could not be installed, so no comparison was made: ${(error as Error).message}`);
-  process.exit(0);
-}
+const venv = await referenceVenvOrExit();
 
 // Aria: the generator as the worker runs it (one thread's registry), timing each denoising step.
 const registry = new ModelRegistry(new SessionFactory("cpu"), new RunMeter());

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 const SCRIPTS = [
   "worker-pipeline.ts",
   "reference-pipeline.ts",
+  "model-families.ts",
   "cold-start.ts",
   "scheduling-scale.ts",
   "memory-growth.ts",
