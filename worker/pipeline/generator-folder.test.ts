@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readGeneratorFolder } from "./generator-folder.ts";
 import { RenderError } from "./render-error.ts";
+import { rejection } from "../../test/support/rejection.ts";
 
 // Folders shaped as Optimum writes them; the sessions are never opened here, so the model files
 // only need to exist.
@@ -53,13 +54,9 @@ async function folder(changes: Record<string, object | null> = {}): Promise<stri
 }
 
 async function refusal(dir: string): Promise<string> {
-  const error = await readGeneratorFolder("proteus", dir).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RenderError);
-  expect((error as RenderError).reason).toBe("UnsupportedModel");
-  return (error as RenderError).message;
+  const error = await rejection(readGeneratorFolder("proteus", dir), RenderError);
+  expect(error.reason).toBe("UnsupportedModel");
+  return error.message;
 }
 
 describe("readGeneratorFolder", () => {

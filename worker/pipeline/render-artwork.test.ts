@@ -8,6 +8,7 @@ import { renderArtwork, type RenderContext } from "./render-artwork.ts";
 import { RenderError } from "./render-error.ts";
 import type { RenderProgress } from "./render-request.ts";
 import { loadTestContext, testRequest } from "../../test/fixtures/builtin-pipeline.ts";
+import { rejection } from "../../test/support/rejection.ts";
 
 let ctx: RenderContext;
 beforeAll(async () => {
@@ -23,15 +24,6 @@ function meanAbsDiff(a: RgbImage, b: RgbImage): number {
   let sum = 0;
   for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
   return sum / a.data.length;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RenderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RenderError);
-  return error as RenderError;
 }
 
 describe("renderArtwork", () => {
@@ -144,15 +136,24 @@ describe("renderArtwork", () => {
   });
 
   it("rejects what only the model can refuse, naming the field: a size, a model it lacks, too many steps", async () => {
-    const size = await rejection(renderArtwork(ctx, testRequest({ width: 130 }), () => {}));
+    const size = await rejection(
+      renderArtwork(ctx, testRequest({ width: 130 }), () => {}),
+      RenderError,
+    );
     expect(size.reason).toBe("UnsupportedSize");
     expect(size.message).toMatch(/^spec\.width: 130 /);
 
-    const model = await rejection(renderArtwork(ctx, testRequest({ model: "sdxl" }), () => {}));
+    const model = await rejection(
+      renderArtwork(ctx, testRequest({ model: "sdxl" }), () => {}),
+      RenderError,
+    );
     expect(model.reason).toBe("ModelNotLoaded");
     expect(model.message).toMatch(/^spec\.model: "sdxl" is not loaded on this worker/);
 
-    const steps = await rejection(renderArtwork(ctx, testRequest({ scheduler: "lcm", steps: 60 }), () => {}));
+    const steps = await rejection(
+      renderArtwork(ctx, testRequest({ scheduler: "lcm", steps: 60 }), () => {}),
+      RenderError,
+    );
     expect(steps.reason).toBe("InvalidScheduler");
     expect(steps.message).toMatch(
       /spec\.steps must be an integer from 1 to 50 for the lcm scheduler, got 60/,
@@ -171,6 +172,7 @@ describe("renderArtwork", () => {
         },
         controller.signal,
       ),
+      RenderError,
     );
     expect(error.reason).toBe("Aborted");
     expect(steps).toBe(2);
