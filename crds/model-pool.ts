@@ -86,12 +86,53 @@ export const ModelSource = Type.Object(
         }),
       }),
     ),
+    repo: Type.Optional(
+      Type.Object({
+        baseUrl: Type.String({
+          maxLength: 2048,
+          pattern: "^https?://",
+          description:
+            "Address each file's path is appended to, such as https://huggingface.co/stabilityai/sdxl-turbo/resolve/<commit>/onnx",
+        }),
+        files: Type.Array(
+          Type.Object({
+            path: Type.String({
+              minLength: 1,
+              maxLength: 1024,
+              description: "The file's path in the folder, such as unet/model.onnx.",
+              ...cel(
+                {
+                  rule: "!self.startsWith('/')",
+                  message:
+                    "spec.models[].source.repo.files[].path must be relative to the folder; it must not start with '/'",
+                },
+                {
+                  rule: "!self.matches('(^|/)[.][.]?(/|$)')",
+                  message: "spec.models[].source.repo.files[].path must not contain a '.' or '..' segment",
+                },
+              ),
+            }),
+            sha256: Type.String({
+              pattern: "^[0-9a-f]{64}$",
+              description: "Expected sha256 of the file, lower-case hex (a Hugging Face file page lists it).",
+            }),
+          }),
+          {
+            minItems: 1,
+            maxItems: 256,
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["path"],
+            description: "Every file of the model folder, each checked against its sha256.",
+          },
+        ),
+      }),
+    ),
   },
   {
-    description: "Where the model comes from: exactly one of builtin, path, pvc, url.",
+    description: "Where the model comes from: exactly one of builtin, path, pvc, url, repo.",
     ...cel({
-      rule: "[has(self.builtin), has(self.path), has(self.pvc), has(self.url)].filter(x, x).size() == 1",
-      message: "source must set exactly one of builtin, path, pvc, url",
+      rule: "[has(self.builtin), has(self.path), has(self.pvc), has(self.url), has(self.repo)].filter(x, x).size() == 1",
+      message: "source must set exactly one of builtin, path, pvc, url, repo",
     }),
   },
 );
@@ -214,6 +255,36 @@ export const ModelPoolSpec = Type.Object(
         {
           description:
             "Candidates batched through the UNet: on a GPU that is where a pool's throughput comes from. Each candidate's seed and image stay exactly what a batch of one gives.",
+        },
+      ),
+    ),
+    modelCache: Type.Optional(
+      Type.Object(
+        {
+          pvc: Type.Optional(
+            Type.Object({
+              claimName: Dns1123Subdomain({
+                description: "A ReadWriteMany claim the pool's workers share, or ReadWriteOnce on one node.",
+              }),
+            }),
+          ),
+          hostPath: Type.Optional(
+            Type.Object({
+              path: Type.String({
+                pattern: "^/",
+                maxLength: 1024,
+                description: "An absolute directory on the node, kept across pods (created if absent).",
+              }),
+            }),
+          ),
+        },
+        {
+          description:
+            "Where url and repo model sources are downloaded and found again after a restart: a PVC or a node path; omitted, an emptyDir that lasts as long as the pod.",
+          ...cel({
+            rule: "!(has(self.pvc) && has(self.hostPath))",
+            message: "spec.modelCache sets at most one of pvc, hostPath",
+          }),
         },
       ),
     ),

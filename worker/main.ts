@@ -5,6 +5,7 @@ import type { Level } from "pino";
 import { MIN_WORKER_LEASE_SECONDS } from "../crds/worker-protocol.ts";
 import { loadKubeConfig } from "../lib/kube/pooled-kube-config.ts";
 import { createLogger } from "../lib/observability/logger.ts";
+import { defaultModelCache } from "./pipeline/model-sources.ts";
 import { WorkerProcess } from "./worker-process.ts";
 
 const HELP = `Usage: aria-worker --pool NAME [flags]
@@ -27,6 +28,9 @@ Flags:
   --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
   --min-free-mb N        The worker is not ready (takes no Artworks) with less free space than this under --storage-dir [default 512]
   --lease-seconds N      Heartbeat Lease duration, renewed every third of it; the operator presumes the worker dead when it sees no renewal for this long [default 15, at least 3]
+  --model-cache DIR      Where URL and repo model sources are downloaded (a PVC or node path, so restarts find them) [env ARIA_MODEL_CACHE, default ~/.cache/aria/downloads]
+  --download-stall-seconds N  A model download that receives nothing for this long is abandoned and resumed [default 60]
+  --download-attempts N  Attempts per file before the model fails with the last reason [default 5]
   --drain-seconds N      On SIGTERM, how long running Artworks may finish before being handed back [default 60]
   --log-level LEVEL      trace, debug, info, warn or error [env LOG_LEVEL, default info]
   --help                 Show this help`;
@@ -53,6 +57,9 @@ try {
       "drain-seconds": { type: "string" },
       "min-free-mb": { type: "string" },
       "lease-seconds": { type: "string" },
+      "model-cache": { type: "string" },
+      "download-stall-seconds": { type: "string" },
+      "download-attempts": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean" },
     },
@@ -134,6 +141,9 @@ const worker = new WorkerProcess(
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
     minFreeBytes: number("min-free-mb", values["min-free-mb"] ?? "512") * 1024 * 1024,
     leaseSeconds,
+    modelCacheDir: values["model-cache"] ?? process.env.ARIA_MODEL_CACHE ?? defaultModelCache(),
+    downloadStallSeconds: positive("download-stall-seconds", values["download-stall-seconds"] ?? "60"),
+    downloadAttempts: positive("download-attempts", values["download-attempts"] ?? "5"),
   },
   log.child({ pool }),
 );

@@ -58,6 +58,11 @@ export interface WorkerConfig {
   minFreeBytes?: number;
   /** Heartbeat Lease duration; renewed every third of it (heartbeatIntervalMs). */
   leaseSeconds: number;
+  /** Where URL and repo model sources are downloaded to and found again after a restart. */
+  modelCacheDir: string;
+  /** A download with no byte for this long is abandoned and resumed, up to downloadAttempts times. */
+  downloadStallSeconds: number;
+  downloadAttempts: number;
 }
 
 export class WorkerProcess {
@@ -204,7 +209,12 @@ export class WorkerProcess {
     const failures: string[] = [];
     for (const m of pool.spec.models) {
       try {
-        const dir = await resolveModelDir(m);
+        const dir = await resolveModelDir(m, {
+          cacheDir: config.modelCacheDir,
+          stallMs: config.downloadStallSeconds * 1000,
+          attempts: config.downloadAttempts,
+          onProgress: (message) => this.setModel(m.name, "Loading", message),
+        });
         specs.push({ name: m.name, role: m.role, dir });
         // The pool's per-model defaults win over what the folder implies.
         if (m.role === "generator")

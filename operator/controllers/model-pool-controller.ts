@@ -43,6 +43,8 @@ export function poolStatus(
     const reports = alive.flatMap((w) => w.report?.models.filter((r) => r.name === m.name) ?? []);
     const readyWorkers = reports.filter((r) => r.state === "Ready").length;
     const failed = reports.find((r) => r.state === "Failed");
+    // While no worker has it, a loading worker's message says how far it is (a download's progress).
+    const loading = reports.find((r) => r.state === "Loading" && r.message);
     const state: ModelLoadState =
       readyWorkers > 0
         ? "Ready"
@@ -58,7 +60,11 @@ export function poolStatus(
       role: m.role,
       state,
       readyWorkers,
-      ...(failed?.message ? { message: failed.message } : {}),
+      ...(failed?.message
+        ? { message: failed.message }
+        : readyWorkers === 0 && loading?.message
+          ? { message: loading.message }
+          : {}),
     };
   });
 

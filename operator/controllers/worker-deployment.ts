@@ -20,6 +20,8 @@ export const WORKER_PORT = 8080;
 /** HTTPS port of the preview streams (callers send bearer tokens). */
 export const WORKER_SECURE_PORT = 8443;
 export const IMAGES_MOUNT = "/var/lib/aria/images";
+/** Where a worker pod keeps downloaded models: the pool's spec.modelCache, or an emptyDir. */
+export const MODEL_CACHE_MOUNT = "/var/cache/aria/models";
 export const SPEC_HASH_ANNOTATION = "aria.dev/spec-hash";
 /** Shared by every pool of a namespace, so not owned by any one pool. */
 export const WORKER_SERVICE_ACCOUNT = "aria-worker";
@@ -109,10 +111,19 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
   const volumes: V1Volume[] = [
     { name: "images", persistentVolumeClaim: { claimName: config.imagesClaim } },
     { name: "models-config", configMap: { name: `${name}-models` } },
+    {
+      name: "model-cache",
+      ...(spec.modelCache?.pvc
+        ? { persistentVolumeClaim: { claimName: spec.modelCache.pvc.claimName } }
+        : spec.modelCache?.hostPath
+          ? { hostPath: { path: spec.modelCache.hostPath.path, type: "DirectoryOrCreate" } }
+          : { emptyDir: {} }),
+    },
   ];
   const mounts: V1VolumeMount[] = [
     { name: "images", mountPath: IMAGES_MOUNT },
     { name: "models-config", mountPath: "/etc/aria", readOnly: true },
+    { name: "model-cache", mountPath: MODEL_CACHE_MOUNT },
   ];
   for (const m of spec.models) {
     if (!m.source.pvc) continue;
@@ -157,6 +168,8 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 pool.metadata.namespace ?? "",
                 "--storage-dir",
                 IMAGES_MOUNT,
+                "--model-cache",
+                MODEL_CACHE_MOUNT,
                 "--port",
                 String(WORKER_PORT),
                 "--secure-port",

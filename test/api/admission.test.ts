@@ -139,7 +139,7 @@ const invalid: Array<[string, object, string[]]> = [
     pool({
       models: [{ name: "p", role: "generator", source: { builtin: "aria-painter", path: "/models/p" } }],
     }),
-    ["source must set exactly one of builtin, path, pvc, url"],
+    ["source must set exactly one of builtin, path, pvc, url, repo"],
   ],
   [
     "ModelPool URL source without sha256",
@@ -262,6 +262,29 @@ const invalid: Array<[string, object, string[]]> = [
     ["spec.batching.memoryBudget", "should match"],
   ],
   [
+    "ModelPool repo file outside its folder",
+    pool({
+      models: [
+        {
+          name: "p",
+          role: "generator",
+          source: {
+            repo: {
+              baseUrl: "https://huggingface.co/x/y/resolve/main",
+              files: [{ path: "../etc/passwd", sha256: "a".repeat(64) }],
+            },
+          },
+        },
+      ],
+    }),
+    ["spec.models[].source.repo.files[].path must not contain a '.' or '..' segment"],
+  ],
+  [
+    "ModelPool caching models on both a PVC and a node path",
+    pool({ modelCache: { pvc: { claimName: "models" }, hostPath: { path: "/var/cache/aria" } } }),
+    ["spec.modelCache sets at most one of pvc, hostPath"],
+  ],
+  [
     "LearningState with epsilon 1.5",
     learning({ policy: { epsilon: 1.5 } }),
     ["spec.policy.epsilon", "less than or equal to 1"],
@@ -338,7 +361,7 @@ describe("admission", () => {
       (p) => (model(p).name = longestModelName + "x"),
       [
         'The Deployment "aria-worker-',
-        "spec.template.spec.volumes[2].name",
+        "spec.template.spec.volumes[3].name",
         "must be no more than 63 characters",
       ],
     ],
