@@ -7,6 +7,7 @@ const SCRIPTS = [
   "worker-pipeline.ts",
   "reference-pipeline.ts",
   "model-families.ts",
+  "model-download.ts",
   "cold-start.ts",
   "scheduling-scale.ts",
   "memory-growth.ts",
