@@ -20,7 +20,11 @@ export interface OperatorConfig {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   identity: string;
+  /** A directory on a shared volume, or s3://bucket[/prefix]. */
   storageDir: string;
+  s3Endpoint?: string;
+  /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY that worker pods of an s3:// store get. */
+  s3CredentialsSecret?: string;
   workerImage: string;
   imagesClaim: string;
   concurrency: number;
@@ -106,7 +110,17 @@ const OPTIONS = {
   "storage-dir": {
     env: "ARIA_STORAGE_DIR",
     default: ".aria/images",
-    help: "Directory the workers store images in (shared volume); used to delete images with their Artwork",
+    help: "Where workers store images: a directory on a shared volume, or s3://bucket[/prefix]; used to delete images with their Artwork",
+  },
+  "s3-endpoint": {
+    env: "ARIA_S3_ENDPOINT",
+    default: "",
+    help: "The S3-compatible server of an s3:// store, path-style (default: AWS S3)",
+  },
+  "s3-credentials-secret": {
+    env: "ARIA_S3_CREDENTIALS_SECRET",
+    default: "",
+    help: "Secret in each pool's namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for workers of an s3:// store",
   },
   "worker-image": {
     env: "ARIA_WORKER_IMAGE",
@@ -183,6 +197,8 @@ export function parseConfig(
     retryPeriodMs: seconds("leader-election-retry-period"),
     identity: get("identity") || `${hostname}-${process.pid}`,
     storageDir: get("storage-dir"),
+    ...(get("s3-endpoint") ? { s3Endpoint: get("s3-endpoint") } : {}),
+    ...(get("s3-credentials-secret") ? { s3CredentialsSecret: get("s3-credentials-secret") } : {}),
     workerImage: get("worker-image"),
     imagesClaim: get("images-claim"),
     concurrency: Math.max(1, int("concurrency")),

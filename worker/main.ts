@@ -25,7 +25,8 @@ Flags:
   --max-streams-per-client N  Preview streams one user may hold at once; more get 429 [default 8]
   --stream-idle-seconds N     A preview stream sent nothing for this long is closed [default 300]
   --stream-max-buffered-bytes N  Unsent bytes a preview stream may hold before it is dropped as too slow [default 8388608]
-  --storage-dir DIR      Where images are stored, content-addressed [env ARIA_STORAGE_DIR, default .aria/images]
+  --storage-dir DIR|URI  Where images are stored, content-addressed: a directory, or s3://bucket[/prefix] (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) [env ARIA_STORAGE_DIR, default .aria/images]
+  --s3-endpoint URL      The S3-compatible server of an s3:// store, path-style (MinIO, Ceph, versitygw) [env ARIA_S3_ENDPOINT, default AWS S3]
   --min-free-mb N        The worker is not ready (takes no Artworks) with less free space than this under --storage-dir [default 512]
   --lease-seconds N      Heartbeat Lease duration, renewed every third of it; the operator presumes the worker dead when it sees no renewal for this long [default 15, at least 3]
   --model-cache DIR      Where URL and repo model sources are downloaded (a PVC or node path, so restarts find them) [env ARIA_MODEL_CACHE, default ~/.cache/aria/downloads]
@@ -54,6 +55,7 @@ try {
       "stream-idle-seconds": { type: "string" },
       "stream-max-buffered-bytes": { type: "string" },
       "storage-dir": { type: "string" },
+      "s3-endpoint": { type: "string" },
       "drain-seconds": { type: "string" },
       "min-free-mb": { type: "string" },
       "lease-seconds": { type: "string" },
@@ -109,6 +111,7 @@ if (Boolean(tlsCertFile) !== Boolean(tlsPrivateKeyFile)) {
   process.exit(2);
 }
 
+const s3Endpoint = values["s3-endpoint"] ?? process.env.ARIA_S3_ENDPOINT;
 const log = createLogger("aria-worker", (values["log-level"] ?? process.env.LOG_LEVEL ?? "info") as Level);
 const kc = loadKubeConfig();
 const worker = new WorkerProcess(
@@ -138,6 +141,7 @@ const worker = new WorkerProcess(
       ),
     },
     storageDir: values["storage-dir"] ?? process.env.ARIA_STORAGE_DIR ?? ".aria/images",
+    ...(s3Endpoint ? { s3Endpoint } : {}),
     drainSeconds: number("drain-seconds", values["drain-seconds"] ?? "60"),
     minFreeBytes: number("min-free-mb", values["min-free-mb"] ?? "512") * 1024 * 1024,
     leaseSeconds,

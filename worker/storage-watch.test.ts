@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import type { StoreHealth } from "../lib/storage/directory-store.ts";
+import type { StoreHealth } from "../lib/storage/store-health.ts";
 import { StorageWatch } from "./storage-watch.ts";
 import { WorkerHealth } from "./worker-health.ts";
 

@@ -2,13 +2,8 @@
 // write fails, so a full or read-only volume takes the worker out of scheduling before the next
 // Artwork is bound to it, and puts it back when the volume recovers.
 import type { Logger } from "../lib/observability/logger.ts";
-import type { StoreHealth } from "../lib/storage/directory-store.ts";
+import type { CheckableStore, StoreHealth } from "../lib/storage/store-health.ts";
 import type { WorkerHealth } from "./worker-health.ts";
-
-export interface CheckableStore {
-  readonly root: string;
-  checkHealth(): Promise<StoreHealth>;
-}
 
 export class StorageWatch {
   private timer: NodeJS.Timeout | undefined;

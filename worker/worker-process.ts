@@ -30,6 +30,9 @@ import { registerGpuMemory } from "./gpu-memory.ts";
 import { workerMetrics } from "./metrics.ts";
 import type { ModelSpec } from "./pipeline/render-request.ts";
 import { DirectoryStore } from "../lib/storage/directory-store.ts";
+import type { ImageStore } from "../lib/storage/image-store.ts";
+import { openImageStore } from "../lib/storage/open-image-store.ts";
+import type { CheckableStore } from "../lib/storage/store-health.ts";
 import { StorageWatch } from "./storage-watch.ts";
 import { WorkerHealth } from "./worker-health.ts";
 
@@ -52,7 +55,10 @@ export interface WorkerConfig {
   authCacheTtlMs: number;
   streamCaps: StreamCaps;
   streamLimits: StreamLimits;
+  /** A directory, or s3://bucket[/prefix] for an S3-compatible store. */
   storageDir: string;
+  /** The S3 server's address when storageDir is s3://; omitted: AWS S3. */
+  s3Endpoint?: string;
   drainSeconds: number;
   /** The worker is not ready with less free space than this under storageDir. */
   minFreeBytes?: number;
@@ -69,7 +75,7 @@ export class WorkerProcess {
   private readonly registry = createRegistry();
   private readonly metrics = workerMetrics(this.registry);
   private readonly hub: PreviewHub;
-  private readonly store: DirectoryStore;
+  private readonly store: ImageStore & CheckableStore;
   private readonly health = new WorkerHealth();
   private readonly storage: StorageWatch;
   private readonly api: ApiReachability;
@@ -85,10 +91,11 @@ export class WorkerProcess {
     private readonly config: WorkerConfig,
     private readonly log: Logger,
   ) {
-    this.store = new DirectoryStore(
-      config.storageDir,
-      config.minFreeBytes === undefined ? {} : { minFreeBytes: config.minFreeBytes },
-    );
+    this.store = openImageStore({
+      location: config.storageDir,
+      ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}),
+      ...(config.minFreeBytes === undefined ? {} : { minFreeBytes: config.minFreeBytes }),
+    });
     this.storage = new StorageWatch(this.store, this.health, heartbeatIntervalMs(config.leaseSeconds), log);
     this.health.set("models", { reason: "Loading", message: "loading models" });
     // The operator learns of a change with the next renewal anyway; beating now keeps it from
@@ -181,7 +188,10 @@ export class WorkerProcess {
     this.models = pool.spec.models.map((m) => ({ name: m.name, role: m.role, state: "Loading" }));
     await this.storage.start();
     // A worker killed mid-write left a temp file; anything older than this is no put in progress.
-    const staleTemps = await this.store.removeStaleTemps(STALE_TEMP_MS).catch(() => 0);
+    const staleTemps =
+      this.store instanceof DirectoryStore
+        ? await this.store.removeStaleTemps(STALE_TEMP_MS).catch(() => 0)
+        : 0;
     if (staleTemps > 0) log.info({ storage: this.store.root, files: staleTemps }, "removed stale temp files");
     this.heartbeat = new Heartbeat(
       this.kc,

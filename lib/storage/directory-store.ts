@@ -3,19 +3,12 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ImageStore, StoredObject } from "./image-store.ts";
+import type { CheckableStore, StoreHealth } from "./store-health.ts";
 import { StorageError } from "./storage-error.ts";
 
 export interface DirectoryStoreOptions {
   /** checkHealth fails below this much free space (default 512 MiB: a few hundred full-size images). */
   minFreeBytes?: number;
-}
-
-export interface StoreHealth {
-  ok: boolean;
-  /** What is wrong when not ok: nothing can be written, or too little space is left. */
-  problem?: "unwritable" | "full";
-  reason?: string;
-  freeBytes: number;
 }
 
 const EXTENSION = /^[a-z0-9]{1,8}$/;
@@ -27,7 +20,7 @@ const DEFAULT_MIN_FREE_BYTES = 512 * 1024 * 1024;
  * gallery) laid out as `<root>/<sha[0:2]>/<sha>.<ext>`. URIs are `file://` URLs of the absolute
  * path, which any process mounting the same volume at the same path can open directly.
  */
-export class DirectoryStore implements ImageStore {
+export class DirectoryStore implements ImageStore, CheckableStore {
   readonly root: string;
   private readonly minFreeBytes: number;
 

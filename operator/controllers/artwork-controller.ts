@@ -12,7 +12,8 @@ import { ARTWORK_FINALIZER, FEEDBACK_ANNOTATION, WORKER_LABEL } from "../../crds
 import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
 import { isNotFound } from "../../lib/kube/kube-errors.ts";
 import { keyOf, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
-import { DirectoryStore } from "../../lib/storage/directory-store.ts";
+import type { ImageStore } from "../../lib/storage/image-store.ts";
+import { openImageStore } from "../../lib/storage/open-image-store.ts";
 import { changedBeyondProgress, generatorModels, poolKeyOf, type OperatorContext } from "../context.ts";
 import { deletionStep, FeedbackIntake } from "../learning/feedback-intake.ts";
 import { writeBindingMetadata } from "../scheduling/artwork-binding.ts";
@@ -114,11 +115,14 @@ function isStalled(a: Artwork) {
 }
 
 export class ArtworkController implements Reconciler {
-  private readonly store: DirectoryStore;
+  private readonly store: ImageStore;
   private readonly feedback: FeedbackIntake;
 
   constructor(private readonly ctx: OperatorContext) {
-    this.store = new DirectoryStore(ctx.config.storageDir);
+    this.store = openImageStore({
+      location: ctx.config.storageDir,
+      ...(ctx.config.s3Endpoint ? { s3Endpoint: ctx.config.s3Endpoint } : {}),
+    });
     this.feedback = new FeedbackIntake(ctx);
   }
 

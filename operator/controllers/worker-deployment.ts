@@ -89,6 +89,9 @@ export function specHash(pool: ModelPool, config: OperatorConfig) {
         config.workerImage,
         config.imagesClaim,
         config.tokenAudiences,
+        config.storageDir.startsWith("s3://")
+          ? [config.storageDir, config.s3Endpoint, config.s3CredentialsSecret]
+          : [],
       ]),
     )
     .digest("hex")
@@ -108,8 +111,10 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
     Object.entries(spec.resources?.requests ?? {}).map(([k, v]) => [k, String(v)]),
   );
 
+  // An s3:// store needs no volume: workers on any node reach the bucket.
+  const s3 = config.storageDir.startsWith("s3://");
   const volumes: V1Volume[] = [
-    { name: "images", persistentVolumeClaim: { claimName: config.imagesClaim } },
+    ...(s3 ? [] : [{ name: "images", persistentVolumeClaim: { claimName: config.imagesClaim } }]),
     { name: "models-config", configMap: { name: `${name}-models` } },
     {
       name: "model-cache",
@@ -121,7 +126,7 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
     },
   ];
   const mounts: V1VolumeMount[] = [
-    { name: "images", mountPath: IMAGES_MOUNT },
+    ...(s3 ? [] : [{ name: "images", mountPath: IMAGES_MOUNT }]),
     { name: "models-config", mountPath: "/etc/aria", readOnly: true },
     { name: "model-cache", mountPath: MODEL_CACHE_MOUNT },
   ];
@@ -167,7 +172,8 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 "--namespace",
                 pool.metadata.namespace ?? "",
                 "--storage-dir",
-                IMAGES_MOUNT,
+                s3 ? config.storageDir : IMAGES_MOUNT,
+                ...(s3 && config.s3Endpoint ? ["--s3-endpoint", config.s3Endpoint] : []),
                 "--model-cache",
                 MODEL_CACHE_MOUNT,
                 "--port",
@@ -180,6 +186,9 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                   : []),
               ],
               env: [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+              ...(s3 && config.s3CredentialsSecret
+                ? { envFrom: [{ secretRef: { name: config.s3CredentialsSecret } }] }
+                : {}),
               ports: [
                 { name: "http", containerPort: WORKER_PORT },
                 { name: "https", containerPort: WORKER_SECURE_PORT },

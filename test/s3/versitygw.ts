@@ -1,0 +1,103 @@
+// A real S3 server on loopback for the object-storage tests: versitygw (Apache-2.0; serves a POSIX
+// directory and checks SigV4 signatures as S3 does), built from the Go module proxy once and cached
+// outside git beside the control plane's binaries.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { access, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const VERSION = "v1.8.0";
+const run = promisify(execFile);
+
+/** The cached versitygw binary, built with `go install` the first time (a few minutes). */
+export async function ensureVersitygw(): Promise<string> {
+  const cache =
+    process.env.ARIA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "aria");
+  const bin = join(cache, "bin", `versitygw-${VERSION}`);
+  const exe = join(bin, "versitygw");
+  if (
+    await access(exe).then(
+      () => true,
+      () => false,
+    )
+  )
+    return exe;
+  console.log(`aria: building versitygw ${VERSION} from the Go module proxy (a few minutes, once)`);
+  const work = join(bin, `.build-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  try {
+    await run(
+      "go",
+      ["install", "-trimpath", "-ldflags", "-s -w", `github.com/versity/versitygw/cmd/versitygw@${VERSION}`],
+      {
+        env: { ...process.env, GOBIN: work, CGO_ENABLED: "0" },
+        maxBuffer: 2 ** 26,
+      },
+    );
+    await rename(join(work, "versitygw"), exe);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return exe;
+}
+
+export interface S3Server {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The directory it serves: each top-level folder is a bucket. */
+  root: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startS3Server(): Promise<S3Server> {
+  const exe = await ensureVersitygw();
+  const root = await mkdtemp(join(tmpdir(), "aria-s3-"));
+  const port = await freePort();
+  const accessKeyId = "aria-test-access";
+  const secretAccessKey = "aria-test-secret-0123456789";
+  const child: ChildProcess = spawn(
+    exe,
+    ["--access", accessKeyId, "--secret", secretAccessKey, "--port", `127.0.0.1:${port}`, "posix", root],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`versitygw exited ${child.exitCode}: ${stderr}`);
+    const up = await fetch(endpoint).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) throw new Error(`versitygw did not listen on ${endpoint}: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    root,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((resolve) =>
+        child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve),
+      );
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
