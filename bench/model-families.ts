@@ -41,9 +41,11 @@ const FAMILIES: Family[] = [
   { variant: { family: "sd15", size: 64 }, steps: 25, guidanceScale: 7.5, scheduler: "euler" },
   // SD 2's 768² would hold 9216² attention scores per head: past this machine's 24 GiB unfused.
   { variant: { family: "sd2-v", size: 64 }, steps: 25, guidanceScale: 7.5, scheduler: "euler" },
-  { variant: { family: "sd-turbo", size: 64 }, steps: 1, guidanceScale: 0, scheduler: "euler" },
+  // Turbo models take 1–4 steps; 4, so that steps after the first can be timed (a step's time
+  // then excludes the text encoder and the VAE decode on both sides).
+  { variant: { family: "sd-turbo", size: 64 }, steps: 4, guidanceScale: 0, scheduler: "euler" },
   { variant: { family: "sdxl", size: 128 }, steps: 25, guidanceScale: 5, scheduler: "euler" },
-  { variant: { family: "sdxl-turbo", size: 64 }, steps: 1, guidanceScale: 0, scheduler: "euler-ancestral" },
+  { variant: { family: "sdxl-turbo", size: 64 }, steps: 4, guidanceScale: 0, scheduler: "euler-ancestral" },
   { variant: { family: "lcm", size: 64 }, steps: 4, guidanceScale: 8, scheduler: "lcm" },
 ];
 
