@@ -13,7 +13,7 @@ import {
   type Static,
 } from "./schema.ts";
 
-export const MODEL_ROLES = ["generator", "clip", "aesthetic"] as const;
+export const MODEL_ROLES = ["generator", "refiner", "clip", "aesthetic"] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 export const ACCELERATORS = ["cpu", "cuda"] as const;
@@ -156,12 +156,44 @@ export const GeneratorDefaultsSpec = Type.Object(
 );
 export type GeneratorDefaultsSpec = Static<typeof GeneratorDefaultsSpec>;
 
+/** diffusers' high_noise_frac in its SDXL base + refiner example. */
+export const DEFAULT_REFINER_SWITCH = 0.8;
+
+/** A second stage for an SDXL generator: diffusers' "ensemble of expert denoisers". */
+export const RefinerSpec = Type.Object(
+  {
+    model: Dns1123Label({ description: "A model of this pool with role refiner." }),
+    switchAt: Type.Optional(
+      Type.Number({
+        default: DEFAULT_REFINER_SWITCH,
+        description:
+          "Share of the noise schedule the generator denoises before the refiner takes over (diffusers' denoising_end on the base, denoising_start on the refiner), between 0 and 1.",
+        // A CEL rule rather than minimum/maximum: the API server prints a fractional bound as 0.
+        ...cel({
+          rule: "self > 0.0 && self < 1.0",
+          message:
+            "spec.models[].refiner.switchAt must be between 0 and 1, both excluded: the share of the schedule the generator denoises before the refiner, such as 0.8",
+        }),
+      }),
+    ),
+  },
+  {
+    description:
+      "Every Artwork on this generator is finished by the refiner: the base denoises the high-noise steps, the refiner (such as stabilityai/stable-diffusion-xl-refiner-1.0) the rest, from the base's latents.",
+  },
+);
+export type RefinerSpec = Static<typeof RefinerSpec>;
+
 export const PoolModel = Type.Object(
   {
     name: Dns1123Label({ description: "Name Artworks use in spec.model." }),
-    role: StringEnum(MODEL_ROLES, { description: "generator, clip or aesthetic." }),
+    role: StringEnum(MODEL_ROLES, {
+      description:
+        "generator, refiner (an SDXL image-to-image model a generator names in its refiner), clip or aesthetic.",
+    }),
     source: ModelSource,
     defaults: Type.Optional(GeneratorDefaultsSpec),
+    refiner: Type.Optional(RefinerSpec),
   },
   {
     ...cel(
@@ -174,6 +206,11 @@ export const PoolModel = Type.Object(
         rule: "!has(self.defaults) || self.role == 'generator'",
         message: "spec.models[].defaults applies to generators only; remove it or set role: generator",
         fieldPath: ".defaults",
+      },
+      {
+        rule: "!has(self.refiner) || self.role == 'generator'",
+        message: "spec.models[].refiner applies to generators only; remove it or set role: generator",
+        fieldPath: ".refiner",
       },
     ),
   },
@@ -196,10 +233,16 @@ export const ModelPoolSpec = Type.Object(
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["name"],
       description: "Models every worker of the pool loads and keeps warm.",
-      ...cel({
-        rule: "self.exists(m, m.role == 'generator')",
-        message: "spec.models must include at least one model with role generator",
-      }),
+      ...cel(
+        {
+          rule: "self.exists(m, m.role == 'generator')",
+          message: "spec.models must include at least one model with role generator",
+        },
+        {
+          rule: "self.all(m, !has(m.refiner) || self.exists(r, r.name == m.refiner.model && r.role == 'refiner'))",
+          message: "spec.models[].refiner.model must name a model of this pool with role refiner",
+        },
+      ),
     }),
     replicas: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: "Worker pods." }),

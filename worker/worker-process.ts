@@ -4,7 +4,7 @@ import { statfs } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { MODEL_POOL } from "../crds/api.ts";
-import type { ModelPool } from "../crds/model-pool.ts";
+import { DEFAULT_REFINER_SWITCH, type ModelPool } from "../crds/model-pool.ts";
 import { heartbeatIntervalMs, type WorkerModelReport, type WorkerReport } from "../crds/worker-protocol.ts";
 import { ApiReachability } from "../lib/kube/api-reachability.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
@@ -225,7 +225,14 @@ export class WorkerProcess {
           attempts: config.downloadAttempts,
           onProgress: (message) => this.setModel(m.name, "Loading", message),
         });
-        specs.push({ name: m.name, role: m.role, dir });
+        specs.push({
+          name: m.name,
+          role: m.role,
+          dir,
+          ...(m.refiner
+            ? { refiner: { model: m.refiner.model, switchAt: m.refiner.switchAt ?? DEFAULT_REFINER_SWITCH } }
+            : {}),
+        });
         // The pool's per-model defaults win over what the folder implies.
         if (m.role === "generator")
           defaults.set(m.name, { ...(await generatorDefaults(m.name, dir)), ...m.defaults });

@@ -151,7 +151,7 @@ const invalid: Array<[string, object, string[]]> = [
   [
     "ModelPool with an unknown role",
     pool({ models: [{ name: "p", role: "vae", source: { builtin: "aria-painter" } }] }),
-    ['Unsupported value: "vae"', '"generator", "clip", "aesthetic"'],
+    ['Unsupported value: "vae"', '"generator", "refiner", "clip", "aesthetic"'],
   ],
   ["ModelPool with no models", pool({ models: [] }), ["spec.models", "at least 1 items"]],
   [
@@ -243,6 +243,42 @@ const invalid: Array<[string, object, string[]]> = [
     ["spec.models[1].defaults", "spec.models[].defaults applies to generators only"],
   ],
   [
+    "ModelPool whose generator names a refiner it does not have",
+    pool({
+      models: [
+        {
+          name: "sdxl",
+          role: "generator",
+          source: { path: "/models/sdxl" },
+          refiner: { model: "clip" },
+        },
+        { name: "clip", role: "clip", source: { builtin: "aria-clip" } },
+      ],
+    }),
+    ["spec.models", "spec.models[].refiner.model must name a model of this pool with role refiner"],
+  ],
+  [
+    "ModelPool with a refiner on a clip model and a switch point of 1",
+    pool({
+      models: [
+        { name: "sdxl", role: "generator", source: { path: "/models/sdxl" } },
+        { name: "refiner", role: "refiner", source: { path: "/models/refiner" } },
+        {
+          name: "clip",
+          role: "clip",
+          source: { builtin: "aria-clip" },
+          refiner: { model: "refiner", switchAt: 1 },
+        },
+      ],
+    }),
+    [
+      "spec.models[2].refiner",
+      "spec.models[].refiner applies to generators only",
+      "spec.models[2].refiner.switchAt",
+      "spec.models[].refiner.switchAt must be between 0 and 1, both excluded",
+    ],
+  ],
+  [
     "ModelPool generator defaulting to 200 steps",
     pool({
       models: [
@@ -316,6 +352,12 @@ describe("admission", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("modelpool.aria.dev/studio created");
     expect(result.stdout).toContain("artwork.aria.dev/sunrise created");
+  });
+
+  it("accepts the pools for real models in samples/real-models", async () => {
+    const result = await kubectl(["apply", "-n", ns, "--dry-run=server", "-f", "samples/real-models/"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("modelpool.aria.dev/sdxl created (server dry run)");
   });
 
   it.each(invalid)("rejects %s with a message naming the problem", async (_name, manifest, messages) => {

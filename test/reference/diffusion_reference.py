@@ -4,8 +4,10 @@ Optimum chooses) on the same export folder, started from the latents Aria drew a
 per-step noise (ancestral and LCM samplers draw noise; it is read from Aria's stream instead of torch's
 generator, so both sides sample the same path).
 
-Input: a JSON file {"model": dir, "cases": [{prompt, negativePrompt?, scheduler, steps, guidanceScale,
-width, height, latents: path, noise: path, image: path}], "repeats": n}. latents is float32
+Input: a JSON file {"model": dir, "refiner"?: dir, "cases": [{prompt, negativePrompt?, scheduler, steps,
+guidanceScale, width, height, switchAt?, latents: path, noise: path, image: path}], "repeats": n}. A
+case with switchAt is diffusers' "ensemble of expert denoisers": the base runs with denoising_end and
+returns latents, the refiner (ORTStableDiffusionXLImg2ImgPipeline) continues with denoising_start. latents is float32
 [1, C, h/8, w/8] unscaled N(0, 1); noise holds the normal draws Aria makes after the latents, in order.
 Writes each case's uint8 HWC RGB image to `image` and prints one JSON line: per case, the median time
 per denoising step of the timed runs and how many noise values the pipeline consumed."""
@@ -75,7 +77,7 @@ pipe.set_progress_bar_config(disable=True)
 base_config = pipe.scheduler.config
 
 
-def upcast(part, name):
+def upcast(part, name, parent):
     """diffusers' `vae.to(torch.float32)` for a half VAE marked force_upcast, which Optimum's ORT
     parts cannot do themselves (their `.to(dtype)` is a no-op): the same graph with its half weights
     widened, half types and casts made float, written beside a copy of its config."""
@@ -95,14 +97,26 @@ def upcast(part, name):
     folder = tempfile.mkdtemp(prefix=f"aria-upcast-{name}-")
     shutil.copy(Path(part.session._model_path).parent / "config.json", folder)
     onnx.save(model, os.path.join(folder, "model.onnx"))
-    return type(part)(ort.InferenceSession(os.path.join(folder, "model.onnx"), options), parent=pipe)
+    return type(part)(ort.InferenceSession(os.path.join(folder, "model.onnx"), options), parent=parent)
 
 
-if pipe.vae_decoder.dtype == torch.float16 and pipe.vae_decoder.config.get("force_upcast", True):
-    decoder = upcast(pipe.vae_decoder, "vae_decoder")
-    encoder = upcast(pipe.vae_encoder, "vae_encoder") if pipe.vae_encoder is not None else None
-    pipe.vae_decoder, pipe.vae_encoder = decoder, encoder
-    pipe.vae = ORTVae(encoder=encoder, decoder=decoder)
+def upcast_vae(target):
+    if target.vae_decoder.dtype == torch.float16 and target.vae_decoder.config.get("force_upcast", True):
+        decoder = upcast(target.vae_decoder, "vae_decoder", target)
+        encoder = upcast(target.vae_encoder, "vae_encoder", target) if target.vae_encoder is not None else None
+        target.vae_decoder, target.vae_encoder = decoder, encoder
+        target.vae = ORTVae(encoder=encoder, decoder=decoder)
+
+
+upcast_vae(pipe)
+refiner = None
+if job.get("refiner"):
+    refiner = ORTDiffusionPipeline.from_pretrained(
+        job["refiner"], session_options=options, provider="CPUExecutionProvider"
+    )
+    refiner.set_progress_bar_config(disable=True)
+    upcast_vae(refiner)
+    refiner_config = refiner.scheduler.config
 
 def chunked(prompt, negative):
     """Long prompts chunked and concatenated by compel (truncate_long_prompts=False), the library
@@ -173,7 +187,17 @@ for case in job["cases"]:
         elif case.get("negativePrompt") is not None:
             call["negative_prompt"] = case["negativePrompt"]
         started = time.perf_counter()
-        image = pipe(**call).images[0]
+        if case.get("switchAt") is not None:
+            call.update(denoising_end=case["switchAt"], output_type="latent")
+            base_latents = pipe(**call).images
+            refiner.scheduler = SCHEDULERS[case["scheduler"]].from_config(refiner_config)
+            second = {key: call[key] for key in ("num_inference_steps", "guidance_scale", "callback_on_step_end")}
+            second.update(prompt=case["prompt"], image=base_latents, denoising_start=case["switchAt"], output_type="np")
+            if case.get("negativePrompt") is not None:
+                second["negative_prompt"] = case["negativePrompt"]
+            image = refiner(**second).images[0]
+        else:
+            image = pipe(**call).images[0]
         # Steps 2 … n (the first carries the loop's warm-up); one step's time when there is only one.
         if run > 0 or job.get("repeats", 0) == 0:
             if len(stamps) > 1:

@@ -5,8 +5,9 @@ exported by Optimum's own exporter, as a user exports a real checkpoint. Writes 
 diffusers folder) and <out>/onnx (the export).
 
 Families: sd15 (SD 1.5), sd2-v (SD 2.x 768-v, v-prediction), sd-turbo (SD 2.1 Turbo: trailing
-spacing, few steps), sdxl (both text encoders, text_time conditioning), sdxl-turbo, lcm (an SD 1.5
-Latent Consistency Model with guidance embedding). --fp16 converts the export to float16 with ONNX
+spacing, few steps), sdxl (both text encoders, text_time conditioning), sdxl-refiner (SDXL's
+image-to-image second stage: the second text encoder only, aesthetic-score time ids), sdxl-turbo,
+lcm (an SD 1.5 Latent Consistency Model with guidance embedding). --fp16 converts the export to float16 with ONNX
 Runtime's own float16 converter, inputs and outputs included, as Optimum's `--dtype fp16` export
 (which needs a GPU to run) presents it."""
 
@@ -25,6 +26,7 @@ from diffusers import (
     LCMScheduler,
     PNDMScheduler,
     StableDiffusionPipeline,
+    StableDiffusionXLImg2ImgPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
 )
@@ -133,28 +135,49 @@ def sd(sampler, *, tokenizer_dir=args.tokenizer, pad=49407, sd2=False, **unet_ex
     )
 
 
+def sdxl_unet(cross: int, time_ids: int):
+    # SDXL's UNet: cross-attention over the encoders' hidden states side by side, and the
+    # "text_time" added conditioning of the pooled text embedding and the size/crop (or, in the
+    # refiner, aesthetic-score) numbers.
+    return unet(
+        cross,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(4, 8),
+        transformer_layers_per_block=(1, 2),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        projection_class_embeddings_input_dim=time_ids * 8 + 32,
+    )
+
+
 def sdxl(sampler):
-    # SDXL's UNet: cross-attention over both encoders' hidden states side by side, and the
-    # "text_time" added conditioning of the pooled text embedding and six size/crop numbers.
     return StableDiffusionXLPipeline(
         vae=vae(0.13025, True),
         text_encoder=text_encoder(False),
         text_encoder_2=text_encoder(True, pad=0),
         tokenizer=CLIPTokenizer.from_pretrained(args.tokenizer),
         tokenizer_2=CLIPTokenizer.from_pretrained(args.tokenizer_2),
-        unet=unet(
-            64,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-            attention_head_dim=(4, 8),
-            transformer_layers_per_block=(1, 2),
-            use_linear_projection=True,
-            addition_embed_type="text_time",
-            addition_time_embed_dim=8,
-            projection_class_embeddings_input_dim=6 * 8 + 32,
-        ),
+        unet=sdxl_unet(64, 6),
         scheduler=sampler,
         force_zeros_for_empty_prompt=True,
+    )
+
+
+def sdxl_refiner(sampler):
+    # As stabilityai/stable-diffusion-xl-refiner-1.0 is laid out: no first text encoder, the UNet
+    # cross-attends to the second's hidden states alone and takes five time ids.
+    return StableDiffusionXLImg2ImgPipeline(
+        vae=vae(0.13025, True),
+        text_encoder=None,
+        text_encoder_2=text_encoder(True, pad=0),
+        tokenizer=None,
+        tokenizer_2=CLIPTokenizer.from_pretrained(args.tokenizer_2),
+        unet=sdxl_unet(32, 5),
+        scheduler=sampler,
+        requires_aesthetics_score=True,
+        force_zeros_for_empty_prompt=False,
     )
 
 
@@ -173,6 +196,7 @@ FAMILIES = {
         sd2=True,
     ),
     "sdxl": lambda: sdxl(scheduler(EulerDiscreteScheduler, timestep_spacing="leading", interpolation_type="linear", use_karras_sigmas=False)),
+    "sdxl-refiner": lambda: sdxl_refiner(scheduler(EulerDiscreteScheduler, timestep_spacing="leading", interpolation_type="linear", use_karras_sigmas=False)),
     "sdxl-turbo": lambda: sdxl(scheduler(EulerAncestralDiscreteScheduler, timestep_spacing="trailing")),
     "lcm": lambda: LatentConsistencyModelPipeline(
         vae=vae(0.18215, False),
@@ -205,7 +229,12 @@ with torch.no_grad():
 pipeline.save_pretrained(source)
 with open(os.path.join(source, "scheduler", "scheduler_config.json"), "w") as f:
     json.dump(pipeline.scheduler.aria_config, f, indent=2)
-main_export(source, output=onnx_dir, task="text-to-image", device="cpu")
+main_export(
+    source,
+    output=onnx_dir,
+    task="image-to-image" if args.family == "sdxl-refiner" else "text-to-image",
+    device="cpu",
+)
 
 if args.fp16:
     import onnx

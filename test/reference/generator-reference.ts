@@ -13,7 +13,7 @@ import { ensureReferenceExport } from "./reference-export.ts";
 import { writeSdTokenizer } from "./sd-tokenizers.ts";
 
 /** The families export_diffusion.py builds. */
-export type Family = "sd15" | "sd2-v" | "sd-turbo" | "sdxl" | "sdxl-turbo" | "lcm";
+export type Family = "sd15" | "sd2-v" | "sd-turbo" | "sdxl" | "sdxl-refiner" | "sdxl-turbo" | "lcm";
 
 export interface Variant {
   family: Family;
@@ -66,6 +66,8 @@ export interface RenderCase {
   height: number;
   seed: number;
   longPrompt?: LongPrompt;
+  /** With the refiner: the share of the schedule the base denoises before the refiner takes over. */
+  switchAt?: number;
 }
 
 export interface AriaRender {
@@ -74,18 +76,30 @@ export interface AriaRender {
   perStepMs: number;
 }
 
-/** One candidate as the worker renders it (the same prompt handling and guidance as renderArtwork). */
+/**
+ * One candidate as the worker renders it (the same prompt handling and guidance as renderArtwork),
+ * finished by `refiner` from c.switchAt when one is given.
+ */
 export async function ariaRender(
   generator: GeneratorModel,
   c: RenderCase,
   seeds = [c.seed],
+  refiner?: GeneratorModel,
 ): Promise<AriaRender[]> {
   const mode = c.longPrompt ?? "Truncate";
   const started = performance.now();
-  const cond = await generator.encodePrompt(c.prompt, mode);
-  const uncond = generator.guided(c.guidanceScale)
-    ? await generator.negativeEmbedding(cond, c.negativePrompt, mode)
-    : cond;
+  const encode = async (model: GeneratorModel) => {
+    const cond = await model.encodePrompt(c.prompt, mode);
+    const uncond = model.guided(c.guidanceScale)
+      ? await model.negativeEmbedding(cond, c.negativePrompt, mode)
+      : cond;
+    return { cond, uncond };
+  };
+  const { cond, uncond } = await encode(generator);
+  const refinerStage =
+    refiner && c.switchAt !== undefined
+      ? { model: refiner, switchAt: c.switchAt, ...(await encode(refiner)) }
+      : undefined;
   const stamps: number[] = [];
   const images = await generator.generate({
     cond,
@@ -97,6 +111,7 @@ export async function ariaRender(
     width: c.width,
     height: c.height,
     previewEvery: 0,
+    ...(refinerStage ? { refiner: refinerStage } : {}),
     onStep: () => void stamps.push(performance.now()),
   });
   // The last callback follows the VAE decode, so steps are timed from the first to the last but one.
@@ -115,6 +130,7 @@ export interface ReferenceResult {
 /**
  * Runs the reference on `cases` from the latents and noise Aria draws for each seed: the first
  * `latentSize` normals are the initial latents, the rest the sampler's per-step noise, in order.
+ * Cases with a switchAt are finished by the `refiner` export (the SDXL image-to-image pipeline).
  */
 export async function runReference(
   venv: ReferenceVenv,
@@ -122,6 +138,7 @@ export async function runReference(
   cases: RenderCase[],
   latentSize: (c: RenderCase) => number,
   repeats = 0,
+  refiner?: string,
 ): Promise<{ pipeline: string; results: ReferenceResult[] }> {
   const work = await mkdtemp(join(tmpdir(), "aria-reference-"));
   try {
@@ -136,7 +153,10 @@ export async function runReference(
         return { ...c, latents, noise, image: join(work, `image-${i}.bin`) };
       }),
     );
-    await writeFile(join(work, "job.json"), JSON.stringify({ model, repeats, cases: jobs }));
+    await writeFile(
+      join(work, "job.json"),
+      JSON.stringify({ model, repeats, cases: jobs, ...(refiner ? { refiner } : {}) }),
+    );
     const stdout = await runPython(venv, [
       fileURLToPath(new URL("./diffusion_reference.py", import.meta.url)),
       ...["--input", join(work, "job.json")],

@@ -13,6 +13,8 @@ export interface GenerationParameters {
   width: number;
   height: number;
   model: string;
+  /** The SDXL refiner that finished it, and the share of the schedule the model ran first. */
+  refiner?: { model: string; switchAt: number };
 }
 
 /** AUTOMATIC1111's sampler names, which PNG-info readers (A1111, ComfyUI, Civitai) recognise. */
@@ -36,6 +38,7 @@ export function formatA1111Parameters(p: GenerationParameters): string {
       `Seed: ${p.seed}`,
       `Size: ${p.width}x${p.height}`,
       `Model: ${p.model}`,
+      ...(p.refiner ? [`Refiner: ${p.refiner.model}`, `Refiner switch at: ${p.refiner.switchAt}`] : []),
     ].join(", "),
   );
   return lines.join("\n");

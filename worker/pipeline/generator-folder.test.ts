@@ -78,7 +78,7 @@ describe("readGeneratorFolder", () => {
     [
       "the SDXL refiner",
       { "model_index.json": { _class_name: "StableDiffusionXLImg2ImgPipeline" } },
-      "proteus: model_index.json: _class_name StableDiffusionXLImg2ImgPipeline is an image-to-image model",
+      "proteus: model_index.json: _class_name StableDiffusionXLImg2ImgPipeline is an image-to-image model (such as the SDXL refiner), not a text-to-image generator: give it role: refiner",
     ],
     [
       "an unknown pipeline",
@@ -123,5 +123,33 @@ describe("readGeneratorFolder", () => {
     ["a missing UNet", { "unet/model.onnx": null }, "proteus: unet/model.onnx is missing in"],
   ])("refuses %s at load, naming the file and the key", async (_what, changes, message) => {
     expect(await refusal(await folder(changes))).toContain(message);
+  });
+
+  it("reads the SDXL refiner as a refiner: the second encoder only, aesthetic-score time ids", async () => {
+    const dir = await folder({
+      "model_index.json": {
+        _class_name: "ORTStableDiffusionXLImg2ImgPipeline",
+        requires_aesthetics_score: true,
+        force_zeros_for_empty_prompt: false,
+      },
+      "text_encoder/model.onnx": null,
+    });
+    const read = await readGeneratorFolder("refiner", dir, "refiner");
+    expect(read).toMatchObject({ stage: "refiner", pipeline: "stable-diffusion-xl" });
+    expect(read.textEncoders.map((e) => e.component)).toEqual(["text_encoder_2"]);
+    expect(read.unet).toMatchObject({ textTime: true, aestheticScore: true });
+    expect(read.forceZerosForEmptyPrompt).toBe(false);
+  });
+
+  it("refuses an SD 1.5 folder as a refiner, since a refiner continues SDXL latents", async () => {
+    const dir = await folder({
+      "model_index.json": { _class_name: "StableDiffusionPipeline" },
+      "text_encoder_2/model.onnx": null,
+    });
+    const error = await rejection(readGeneratorFolder("painter", dir, "refiner"), RenderError);
+    expect(error.message).toContain(
+      'painter: model_index.json: _class_name "StableDiffusionPipeline" is not supported',
+    );
+    expect(error.message).toContain("a refiner continues an SDXL generator's latents");
   });
 });

@@ -23,6 +23,15 @@ const PIPELINE_CLASSES: Record<string, GeneratorPipeline> = {
   ORTLatentConsistencyModelPipeline: "latent-consistency",
 };
 
+/**
+ * Image-to-image SDXL pipelines: as a refiner they continue a generator's latents (diffusers'
+ * denoising_start); they cannot start from noise alone.
+ */
+const REFINER_CLASSES = ["StableDiffusionXLImg2ImgPipeline", "ORTStableDiffusionXLImg2ImgPipeline"];
+
+/** How the pool uses a folder: as an Artwork's generator, or as the second stage of one. */
+export type GeneratorStage = "generator" | "refiner";
+
 /** The scheduler a folder ships, as Aria's nearest sampler; others (PNDM, DPM-Solver, …) start with Euler. */
 const SCHEDULER_CLASSES: Record<string, SchedulerName> = {
   EulerDiscreteScheduler: "euler",
@@ -36,6 +45,8 @@ export interface UnetSettings {
   sampleSize?: number;
   /** SDXL's added conditioning: the pooled text embedding and the size/crop "time ids". */
   textTime: boolean;
+  /** The SDXL refiner's time ids: the aesthetic score in place of the target size. */
+  aestheticScore: boolean;
   /** Width of the guidance-scale embedding a guidance-distilled (LCM) UNet takes as `timestep_cond`. */
   timeCondProjDim?: number;
   /** Its first attention level, for the batch memory estimate. */
@@ -59,6 +70,7 @@ export interface VaeSettings {
 export interface GeneratorFolder {
   name: string;
   dir: string;
+  stage: GeneratorStage;
   pipeline: GeneratorPipeline;
   /** Text encoders in the order the pipeline concatenates them, each with its tokenizer folder. */
   textEncoders: Array<{ component: string; tokenizerDir: string }>;
@@ -85,20 +97,29 @@ const exists = (path: string) =>
  * config key the pipeline honours. What this worker does not implement is refused here, at load,
  * naming the file and the key, rather than rendering something other than what the model means.
  */
-export async function readGeneratorFolder(name: string, dir: string): Promise<GeneratorFolder> {
+export async function readGeneratorFolder(
+  name: string,
+  dir: string,
+  stage: GeneratorStage = "generator",
+): Promise<GeneratorFolder> {
   if (!(await exists(dir)))
     throw new RenderError("UnsupportedModel", `${name}: the folder ${dir} does not exist`);
   const index = await ConfigFile.read(name, dir, "model_index.json", true);
   const className = index.values._class_name;
-  const named = typeof className === "string" ? PIPELINE_CLASSES[className] : undefined;
-  if (named === undefined && className === "StableDiffusionXLImg2ImgPipeline") {
+  const imageToImage = typeof className === "string" && REFINER_CLASSES.includes(className);
+  if (imageToImage && stage === "generator") {
     throw new RenderError(
       "UnsupportedModel",
-      `${name}: model_index.json: _class_name StableDiffusionXLImg2ImgPipeline is an image-to-image model (such as the SDXL refiner), not a text-to-image generator (supported: ${Object.keys(PIPELINE_CLASSES).join(", ")})`,
+      `${name}: model_index.json: _class_name ${String(className)} is an image-to-image model (such as the SDXL refiner), not a text-to-image generator: give it role: refiner and name it in an SDXL generator's refiner`,
     );
   }
+  const named = imageToImage
+    ? "stable-diffusion-xl"
+    : typeof className === "string"
+      ? PIPELINE_CLASSES[className]
+      : undefined;
   let pipeline: GeneratorPipeline =
-    named ?? index.refuse("_class_name", Object.keys(PIPELINE_CLASSES).join(", "));
+    named ?? index.refuse("_class_name", [...Object.keys(PIPELINE_CLASSES), ...REFINER_CLASSES].join(", "));
   const hasSecondEncoder = await exists(join(dir, "text_encoder_2", "model.onnx"));
   const hasFirstEncoder = await exists(join(dir, "text_encoder", "model.onnx"));
   if (hasSecondEncoder && pipeline !== "stable-diffusion-xl") pipeline = "stable-diffusion-xl";
@@ -109,6 +130,12 @@ export async function readGeneratorFolder(name: string, dir: string): Promise<Ge
   if (textEncoders.length === 0) {
     throw new RenderError("UnsupportedModel", `${name}: text_encoder/model.onnx is missing in ${dir}`);
   }
+  if (stage === "refiner" && pipeline !== "stable-diffusion-xl") {
+    index.refuse(
+      "_class_name",
+      `${REFINER_CLASSES.join(", ")} or an SDXL text-to-image pipeline: a refiner continues an SDXL generator's latents`,
+    );
+  }
   if (pipeline !== "stable-diffusion-xl" && !hasFirstEncoder) {
     throw new RenderError("UnsupportedModel", `${name}: text_encoder/model.onnx is missing in ${dir}`);
   }
@@ -117,10 +144,11 @@ export async function readGeneratorFolder(name: string, dir: string): Promise<Ge
       throw new RenderError("UnsupportedModel", `${name}: ${part}/model.onnx is missing in ${dir}`);
     }
   }
-  if (index.boolean("requires_aesthetics_score", false)) {
+  const aestheticScore = index.boolean("requires_aesthetics_score", false);
+  if (aestheticScore && stage === "generator") {
     index.refuse(
       "requires_aesthetics_score",
-      "false: aesthetic-score conditioning belongs to the SDXL refiner",
+      "false: aesthetic-score conditioning belongs to the SDXL refiner (role: refiner)",
     );
   }
 
@@ -158,6 +186,7 @@ export async function readGeneratorFolder(name: string, dir: string): Promise<Ge
   const unet: UnetSettings = {
     sampleSize: unetConfig.has("sample_size") ? unetConfig.integer("sample_size", 64) : undefined,
     textTime: addition === "text_time" || pipeline === "stable-diffusion-xl",
+    aestheticScore,
     attention: firstAttention(unetConfig),
     timeCondProjDim: unetConfig.has("time_cond_proj_dim")
       ? unetConfig.integer("time_cond_proj_dim", 256)
@@ -177,6 +206,7 @@ export async function readGeneratorFolder(name: string, dir: string): Promise<Ge
   return {
     name,
     dir,
+    stage,
     pipeline,
     textEncoders,
     forceZerosForEmptyPrompt: index.boolean(

@@ -7,7 +7,7 @@ import { SCHEDULERS, type LongPrompt } from "../../crds/artwork.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
 import { candidatesPerRun, rowBytes, type Batching } from "./batch-budget.ts";
 import { defaultsOf, type GeneratorDefaults } from "./generator-defaults.ts";
-import { readGeneratorFolder, type GeneratorFolder } from "./generator-folder.ts";
+import { readGeneratorFolder, type GeneratorFolder, type GeneratorStage } from "./generator-folder.ts";
 import { guidanceEmbedding } from "./guidance-embedding.ts";
 import { LatentDecoder, type LatentShape } from "./latent-decoder.ts";
 import { ModelSession } from "../onnx/model-session.ts";
@@ -38,11 +38,35 @@ export interface GenerateOptions {
   previewEvery: number;
   /** After each step; the preview is of the first candidate of the batch. */
   onStep: (step: number, preview: RgbImage | undefined) => void | Promise<void>;
+  /** An SDXL refiner that denoises the low-noise end of the schedule from this model's latents. */
+  refiner?: RefinerStage;
   signal?: AbortSignal;
+}
+
+export interface RefinerStage {
+  /** A model loaded with stage "refiner". */
+  model: GeneratorModel;
+  /** Share of the schedule this model denoises first (diffusers' denoising_end / denoising_start). */
+  switchAt: number;
+  /** The prompt and negative prompt through the refiner's own text encoder. */
+  cond: PromptEmbedding;
+  uncond: PromptEmbedding;
 }
 
 /** What SDXL's UNet takes beside the text: the pooled embedding and the six size/crop numbers. */
 const TIME_IDS = 6;
+/** The refiner's: original size, crop and the aesthetic score. */
+const AESTHETIC_TIME_IDS = 5;
+/** diffusers' StableDiffusionXLImg2ImgPipeline defaults for aesthetic_score and negative_aesthetic_score. */
+const AESTHETIC_SCORE = 6;
+const NEGATIVE_AESTHETIC_SCORE = 2.5;
+
+/** Latents in flight between denoising stages. */
+interface DenoiseState {
+  latents: Float32Array[];
+  /** Each candidate's predicted clean latent after the last step run. */
+  denoised: Float32Array[];
+}
 
 /**
  * A text-to-image model in the diffusers/Optimum ONNX layout, found by what is in its folder:
@@ -74,10 +98,12 @@ export class GeneratorModel {
     for (const input of expected) unet.input(input);
     if (folder.unet.textTime) {
       const [, ids] = unet.input("time_ids").shape;
-      if (typeof ids === "number" && ids !== TIME_IDS) {
+      if (typeof ids === "number" && ids !== this.timeIdCount) {
         throw new RenderError(
           "UnsupportedModel",
-          `${unet.label} takes ${ids} time_ids; a text-to-image SDXL UNet takes ${TIME_IDS} (original size, crop, target size)`,
+          folder.unet.aestheticScore
+            ? `${unet.label} takes ${ids} time_ids, but model_index.json sets requires_aesthetics_score, whose UNet takes ${AESTHETIC_TIME_IDS} (original size, crop, aesthetic score)`
+            : `${unet.label} takes ${ids} time_ids; a text-to-image SDXL UNet takes ${TIME_IDS} (original size, crop, target size)`,
         );
       }
     }
@@ -88,8 +114,9 @@ export class GeneratorModel {
     dir: string,
     factory: SessionFactory,
     meter: RunMeter,
+    stage: GeneratorStage = "generator",
   ): Promise<GeneratorModel> {
-    const folder = await readGeneratorFolder(name, dir);
+    const folder = await readGeneratorFolder(name, dir, stage);
     const sessions: ModelSession[] = [];
     try {
       const text = await PromptEncoder.open(folder, factory, meter, sessions);
@@ -107,6 +134,24 @@ export class GeneratorModel {
       await Promise.all(sessions.map((s) => s.release()));
       throw error;
     }
+  }
+
+  private get timeIdCount(): number {
+    return this.folder.unet.aestheticScore ? AESTHETIC_TIME_IDS : TIME_IDS;
+  }
+
+  /**
+   * Why this model cannot hand its latents to `refiner`, or undefined when it can: the refiner
+   * continues SDXL latents of the same shape.
+   */
+  refinerMismatch(refiner: GeneratorModel): string | undefined {
+    if (this.folder.pipeline !== "stable-diffusion-xl")
+      return `${this.name} is a ${this.folder.pipeline} model; a refiner continues an SDXL generator's latents`;
+    const a = this.folder.vae;
+    const b = refiner.folder.vae;
+    if (a.latentChannels !== b.latentChannels || a.scaleFactor !== b.scaleFactor)
+      return `${this.name}'s latents (${a.latentChannels} channels, 1/${a.scaleFactor} scale) are not ${refiner.name}'s (${b.latentChannels}, 1/${b.scaleFactor})`;
+    return undefined;
   }
 
   /** The size the UNet is fixed to, when the export has static spatial dimensions. */
@@ -233,7 +278,10 @@ export class GeneratorModel {
     return scheduler;
   }
 
-  /** Candidates of seeded latents through the denoising loop (batched, guided), then the VAE. */
+  /**
+   * Candidates of seeded latents through the denoising loop (batched, guided), then the VAE; with a
+   * refiner, this model denoises the high-noise steps and the refiner the rest, then decodes.
+   */
   async generate(o: GenerateOptions): Promise<RgbImage[]> {
     this.checkSize(o.width, o.height);
     const scheduler = this.createScheduler(o.scheduler, o.steps);
@@ -246,20 +294,67 @@ export class GeneratorModel {
       width: o.width / scale,
     };
     const size = shape.channels * shape.height * shape.width;
-    const n = o.seeds.length;
     const rngs: Rng[] = o.seeds.map((seed) => createRng(seed));
     const sigma = scheduler.initNoiseSigma;
-    let latents = rngs.map((rng) => {
+    const latents = rngs.map((rng) => {
       const x = rng.randn(size);
       for (let i = 0; i < size; i++) x[i]! *= sigma;
       return x;
     });
 
+    const total = scheduler.timesteps.length;
+    let state: DenoiseState = { latents, denoised: latents };
+    if (!o.refiner) {
+      state = await this.denoise(scheduler, 0, total, o.cond, o.uncond, state, rngs, shape, o);
+      return this.finish(state, shape, total, o);
+    }
+    const refiner = o.refiner.model;
+    refiner.checkSize(o.width, o.height);
+    const refinerScheduler = refiner.createScheduler(o.scheduler, o.steps);
+    // As diffusers splits it: the base keeps the timesteps at or above the cutoff, the refiner
+    // takes those below, each counted on its own schedule.
+    const cutoff = roundHalfEven(this.trainTimesteps * (1 - o.refiner.switchAt));
+    const baseSteps = scheduler.timesteps.filter((t) => t >= cutoff).length;
+    const refinerFirst =
+      refinerScheduler.timesteps.length - refinerScheduler.timesteps.filter((t) => t < cutoff).length;
+    state = await this.denoise(scheduler, 0, baseSteps, o.cond, o.uncond, state, rngs, shape, o);
+    state = await refiner.denoise(
+      refinerScheduler,
+      refinerFirst,
+      refinerScheduler.timesteps.length,
+      o.refiner.cond,
+      o.refiner.uncond,
+      state,
+      rngs,
+      shape,
+      o,
+    );
+    return refiner.finish(state, shape, refinerScheduler.timesteps.length, o);
+  }
+
+  private get trainTimesteps(): number {
+    return this.folder.scheduler.num_train_timesteps ?? 1000;
+  }
+
+  /** Steps `from` … `to` − 1 of `scheduler` on every candidate, each step one batched UNet run (or a few). */
+  private async denoise(
+    scheduler: Scheduler,
+    from: number,
+    to: number,
+    cond: PromptEmbedding,
+    uncond: PromptEmbedding,
+    state: DenoiseState,
+    rngs: Rng[],
+    shape: LatentShape,
+    o: GenerateOptions,
+  ): Promise<DenoiseState> {
+    const size = shape.channels * shape.height * shape.width;
+    const n = state.latents.length;
     const guided = this.guided(o.guidanceScale);
     // Rows of one UNet batch: every candidate's unconditional prediction, then its conditional one.
-    const texts = guided ? [o.uncond, o.cond] : [o.cond];
+    const texts = guided ? [uncond, cond] : [cond];
     const rows = texts.length * n;
-    const conditioning = this.conditioning(texts, n, o);
+    const conditioning = this.conditioning(texts, guided, n, o);
     const chunk = this.fixedBatch ?? rows;
     if (rows % chunk !== 0 && chunk > 1) {
       throw new RenderError(
@@ -267,10 +362,9 @@ export class GeneratorModel {
         `${this.unet.label} was exported for batches of exactly ${chunk}; it cannot run ${rows} rows`,
       );
     }
-
     const total = scheduler.timesteps.length;
-    let denoised: Float32Array[] = latents;
-    for (let step = 0; step < total; step++) {
+    let { latents, denoised } = state;
+    for (let step = from; step < to; step++) {
       if (o.signal?.aborted) throw new RenderError("Aborted", `render aborted at step ${step} of ${total}`);
       const inputs = latents.map((x) => scheduler.scaleModelInput(x, step));
       const sample = new Float32Array(rows * size);
@@ -284,10 +378,10 @@ export class GeneratorModel {
       const next: Float32Array[] = [];
       const x0: Float32Array[] = [];
       for (let i = 0; i < n; i++) {
-        const cond = out.subarray((guided ? n + i : i) * size, (guided ? n + i + 1 : i + 1) * size);
+        const c = out.subarray((guided ? n + i : i) * size, (guided ? n + i + 1 : i + 1) * size);
         const noise = guided
-          ? combineGuidance(out.subarray(i * size, (i + 1) * size), cond, o.guidanceScale)
-          : cond;
+          ? combineGuidance(out.subarray(i * size, (i + 1) * size), c, o.guidanceScale)
+          : c;
         const result = scheduler.step(noise, step, latents[i]!, rngs[i]!);
         next.push(result.prevSample);
         x0.push(result.predOriginal);
@@ -301,8 +395,13 @@ export class GeneratorModel {
           : undefined;
       await o.onStep(step + 1, preview);
     }
+    return { latents, denoised };
+  }
+
+  /** The candidates' images from the last stage's latents, through this model's VAE. */
+  private async finish(state: DenoiseState, shape: LatentShape, total: number, o: GenerateOptions) {
     // The LCM pipeline decodes the last step's denoised estimate, the others the last sample.
-    const final = this.folder.pipeline === "latent-consistency" ? denoised : latents;
+    const final = this.folder.pipeline === "latent-consistency" ? state.denoised : state.latents;
     const images: RgbImage[] = [];
     for (const x of final) images.push(await this.decode(x, shape, o));
     await o.onStep(total, o.previewEvery > 0 ? images[0] : undefined);
@@ -310,7 +409,7 @@ export class GeneratorModel {
   }
 
   /** The per-row conditioning of one batch, built once per render: text, SDXL's added inputs, LCM's w. */
-  private conditioning(texts: PromptEmbedding[], n: number, o: GenerateOptions) {
+  private conditioning(texts: PromptEmbedding[], negativeFirst: boolean, n: number, o: GenerateOptions) {
     const width = texts[0]!.dims[2]!;
     const tokens = texts[0]!.dims[1]!;
     const rowText = tokens * width;
@@ -331,10 +430,15 @@ export class GeneratorModel {
       const pooledWidth = texts[0]!.pooled!.length;
       const pooled = new Float32Array(rows * pooledWidth);
       for (let r = 0; r < rows; r++) pooled.set(texts[Math.floor(r / n)]!.pooled!, r * pooledWidth);
-      // (original height, width), crop top-left (0, 0), target (height, width): an uncropped render.
-      const ids = [o.height, o.width, 0, 0, o.height, o.width];
-      const timeIds = new Float32Array(rows * TIME_IDS);
-      for (let r = 0; r < rows; r++) timeIds.set(ids, r * TIME_IDS);
+      // (original height, width), crop top-left (0, 0), then the target (height, width), or for the
+      // refiner the aesthetic score, lower on the negative side: an uncropped render.
+      const count = this.timeIdCount;
+      const idsOf = (negative: boolean) =>
+        this.folder.unet.aestheticScore
+          ? [o.height, o.width, 0, 0, negative ? NEGATIVE_AESTHETIC_SCORE : AESTHETIC_SCORE]
+          : [o.height, o.width, 0, 0, o.height, o.width];
+      const timeIds = new Float32Array(rows * count);
+      for (let r = 0; r < rows; r++) timeIds.set(idsOf(negativeFirst && r < n), r * count);
       Object.assign(result, { pooled, pooledWidth, timeIds });
     }
     if (this.unet.hasInput("timestep_cond")) {
@@ -375,7 +479,8 @@ export class GeneratorModel {
         batch,
         c.pooledWidth!,
       ]);
-      feeds.time_ids = floatTensor(this.unet.input("time_ids"), rows(c.timeIds, TIME_IDS), [batch, TIME_IDS]);
+      const count = this.timeIdCount;
+      feeds.time_ids = floatTensor(this.unet.input("time_ids"), rows(c.timeIds, count), [batch, count]);
     }
     if (c.timestepCond) {
       feeds.timestep_cond = floatTensor(
@@ -423,4 +528,12 @@ function combineGuidance(uncond: Float32Array, cond: Float32Array, scale: number
   const out = new Float32Array(uncond.length);
   for (let i = 0; i < out.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
   return out;
+}
+
+/** Python's round(): halves go to the even neighbour, as diffusers' timestep cutoff is computed. */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction !== 0.5) return Math.round(x);
+  return floor % 2 === 0 ? floor : floor + 1;
 }

@@ -46,4 +46,22 @@ describe("ModelRegistry", () => {
       /^spec\.model: broken-painter is Failed: broken-painter could not/,
     );
   });
+
+  it("fails a generator whose refiner cannot continue it, and a refiner folder that is not SDXL, saying why", async () => {
+    const painter = await ensureBuiltinModel("aria-painter");
+    const ctx = await loadTestContext([
+      {
+        name: "painter",
+        role: "generator",
+        dir: painter,
+        refiner: { model: "painter-refiner", switchAt: 0.8 },
+      },
+      { name: "painter-refiner", role: "refiner", dir: painter },
+    ]);
+    const states = Object.fromEntries(ctx.registry.states().map((s) => [s.name, s]));
+    expect(states["painter-refiner"]!.state).toBe("Failed");
+    expect(states["painter-refiner"]!.message).toContain("a refiner continues an SDXL generator's latents");
+    expect(states.painter!.state).toBe("Failed");
+    expect(states.painter!.message).toBe("painter: its refiner painter-refiner did not load");
+  });
 });

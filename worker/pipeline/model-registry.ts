@@ -1,7 +1,7 @@
 import { AestheticModel } from "../curation/aesthetic-model.ts";
 import { ClipModel } from "../curation/clip-model.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
-import { GeneratorModel } from "./generator-model.ts";
+import { GeneratorModel, type RefinerStage } from "./generator-model.ts";
 import type { PipelineLog } from "./pipeline-log.ts";
 import { RenderError } from "./render-error.ts";
 import type { ModelSpec, ModelState } from "./render-request.ts";
@@ -55,6 +55,14 @@ export class ModelRegistry {
       }
     }
     for (const spec of specs) {
+      const problem = this.refinerProblem(spec);
+      if (problem === undefined) continue;
+      this.log("error", "model failed to load", { model: spec.name, role: spec.role, reason: problem });
+      set(spec, "Failed", problem);
+      await this.entries.get(spec.name)!.model?.release();
+      delete this.entries.get(spec.name)!.model;
+    }
+    for (const spec of specs) {
       const entry = this.entries.get(spec.name)!;
       if (!entry.model) continue;
       set(spec, "Warming");
@@ -73,6 +81,21 @@ export class ModelRegistry {
 
   generator(name: string): GeneratorModel {
     return this.ready<GeneratorModel>(name, "generator", "spec.model");
+  }
+
+  /**
+   * The refiner `generator` is finished with, its prompt encodings still to be made; undefined when
+   * the pool gives it none.
+   */
+  refinerOf(generator: string): Omit<RefinerStage, "cond" | "uncond"> | undefined {
+    const link = this.entries.get(generator)?.spec.refiner;
+    if (!link) return undefined;
+    const model = this.ready<GeneratorModel>(
+      link.model,
+      "refiner",
+      `spec.models[${generator}].refiner.model`,
+    );
+    return { model, switchAt: link.switchAt };
   }
 
   clip(name: string | undefined): ClipModel {
@@ -113,11 +136,27 @@ export class ModelRegistry {
     switch (spec.role) {
       case "generator":
         return GeneratorModel.load(spec.name, spec.dir, this.factory, this.meter);
+      case "refiner":
+        return GeneratorModel.load(spec.name, spec.dir, this.factory, this.meter, "refiner");
       case "clip":
         return ClipModel.load(spec.name, spec.dir, this.factory, this.meter);
       case "aesthetic":
         return AestheticModel.load(spec.name, spec.dir, this.factory, this.meter);
     }
+  }
+
+  /** Why a loaded generator cannot be finished by the refiner the pool names for it. */
+  private refinerProblem(spec: ModelSpec): string | undefined {
+    const base = this.entries.get(spec.name)?.model;
+    if (!spec.refiner || !(base instanceof GeneratorModel)) return undefined;
+    const entry = this.entries.get(spec.refiner.model);
+    if (!entry || entry.spec.role !== "refiner")
+      return `${spec.name}: its refiner ${spec.refiner.model} is not a model of role refiner in this pool`;
+    // A refiner that failed to load already says why; the generator can still be refused then.
+    if (!(entry.model instanceof GeneratorModel))
+      return `${spec.name}: its refiner ${spec.refiner.model} did not load`;
+    const mismatch = base.refinerMismatch(entry.model);
+    return mismatch ? `${spec.name}: spec.models[].refiner: ${mismatch}` : undefined;
   }
 
   /** One tiny run through every graph, so the first Artwork does not pay for ONNX's lazy initialisation. */

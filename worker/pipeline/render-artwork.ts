@@ -36,10 +36,13 @@ export async function renderArtwork(
   signal?: AbortSignal,
 ): Promise<RenderResult> {
   const generator = ctx.registry.generator(req.model);
+  const refiner = ctx.registry.refinerOf(req.model);
   const clip = ctx.registry.clip(req.clipModel);
   const aesthetic = ctx.registry.aesthetic(req.aestheticModel);
   generator.checkSize(req.width, req.height);
   generator.createScheduler(req.scheduler, req.steps);
+  refiner?.model.checkSize(req.width, req.height);
+  refiner?.model.createScheduler(req.scheduler, req.steps);
   ctx.meter.reset();
 
   const generateStart = performance.now();
@@ -48,6 +51,16 @@ export async function renderArtwork(
   const uncond = generator.guided(req.guidanceScale)
     ? await generator.negativeEmbedding(cond, req.negativePrompt, mode)
     : cond;
+  // The refiner reads the prompt through its own text encoder (SDXL's second).
+  const refinerStage = refiner && {
+    ...refiner,
+    ...(await refiner.model.encodePrompt(req.prompt, mode).then(async (refinerCond) => ({
+      cond: refinerCond,
+      uncond: refiner.model.guided(req.guidanceScale)
+        ? await refiner.model.negativeEmbedding(refinerCond, req.negativePrompt, mode)
+        : refinerCond,
+    }))),
+  };
   const parameters = (seed: number): GenerationParameters => ({
     prompt: req.prompt,
     ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
@@ -58,13 +71,17 @@ export async function renderArtwork(
     width: req.width,
     height: req.height,
     model: req.model,
+    ...(refiner ? { refiner: { model: refiner.model.name, switchAt: refiner.switchAt } } : {}),
   });
   const images: RgbImage[] = [];
   const seeds = Array.from({ length: req.variations }, (_, variation) => (req.seed + variation) % SEED_RANGE);
   // Each candidate's PNG is encoded on libuv's threads while the next ones generate and while
   // curation runs, so encoding mostly overlaps inference instead of following it.
   const pngs: Array<Promise<Buffer>> = [];
-  const batchSize = generator.candidatesPerRun(req.batching, req.width, req.height, req.guidanceScale);
+  const batchSize = Math.min(
+    generator.candidatesPerRun(req.batching, req.width, req.height, req.guidanceScale),
+    refiner?.model.candidatesPerRun(req.batching, req.width, req.height, req.guidanceScale) ?? Infinity,
+  );
   for (let first = 0; first < req.variations; first += batchSize) {
     const group = seeds.slice(first, first + batchSize);
     const generated = await generator.generate({
@@ -77,6 +94,7 @@ export async function renderArtwork(
       width: req.width,
       height: req.height,
       previewEvery: req.previewEvery ?? 0,
+      ...(refinerStage ? { refiner: refinerStage } : {}),
       signal,
       onStep: async (step, preview) => {
         onProgress({

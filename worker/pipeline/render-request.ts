@@ -93,8 +93,10 @@ export interface RenderResult {
 export interface ModelSpec {
   name: string;
   role: ModelRole;
-  /** Directory in the diffusers/Optimum layout (generator) or with model.onnx (clip, aesthetic). */
+  /** Directory in the diffusers/Optimum layout (generator, refiner) or with model.onnx (clip, aesthetic). */
   dir: string;
+  /** A generator's second stage: the pool's refiner model and where in the schedule it takes over. */
+  refiner?: { model: string; switchAt: number };
 }
 
 export type ModelLoadPhase = "Loading" | "Warming" | "Ready" | "Failed";
