@@ -3,6 +3,9 @@
 // written by content hash, deleted with their Artwork, and a pool whose bucket is missing or whose
 // credentials are wrong kept out of scheduling with the reason.
 import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_POOL } from "../../crds/api.ts";
@@ -19,6 +22,7 @@ import {
   waitForGone,
 } from "../support/artworks.ts";
 import { createNamespace } from "../support/cluster.ts";
+import { kubectlAria } from "../support/kubectl-aria.ts";
 import { startOperator, startWorker, stopAll } from "../support/processes.ts";
 import { waitForWorkerReady, waitForWorkerReport } from "../support/waits.ts";
 import { startS3Server, type S3Server } from "./versitygw.ts";
@@ -56,7 +60,7 @@ afterAll(async () => {
 const keyOf = (uri: string) => uri.slice(`s3://${BUCKET}/`.length);
 
 describe("an S3 image store", () => {
-  it("holds every candidate's image under its sha256, and the operator deletes them with the Artwork", async () => {
+  it("holds every candidate's image under its sha256, kubectl aria saves one from there, and the operator deletes them with the Artwork", async () => {
     await createPool(ns, "studio", { replicas: 1 });
     await waitForWorkerReady(
       startWorker(ns, "studio", "w1", storeArgs(`s3://${BUCKET}/gallery`), credentials()),
@@ -71,6 +75,20 @@ describe("an S3 image store", () => {
       expect(object.ContentType).toBe("image/png");
       const bytes = Buffer.from(await object.Body!.transformToByteArray());
       expect(createHash("sha256").update(bytes).digest("hex")).toBe(image.sha256);
+    }
+    // What a person does from their laptop, with their own credentials for the bucket.
+    const dir = await mkdtemp(join(tmpdir(), "aria-save-"));
+    try {
+      const saved = await kubectlAria(
+        ["-n", ns, "save", "bucketed", "-o", "saved.png", "--s3-endpoint", s3.endpoint],
+        credentials(),
+        dir,
+      );
+      expect(saved.code, saved.stderr).toBe(0);
+      const bytes = await readFile(join(dir, "saved.png"));
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(art.status!.selected!.images[0]!.sha256);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
     await deleteArtwork(ns, "bucketed");
     await waitForGone(ns, "bucketed");
