@@ -1,46 +1,20 @@
 // A real S3 server on loopback for the object-storage tests: versitygw (Apache-2.0; serves a POSIX
 // directory and checks SigV4 signatures as S3 does), built from the Go module proxy once and cached
 // outside git beside the control plane's binaries.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { access, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const VERSION = "v1.8.0";
-const run = promisify(execFile);
+import { ensureGoTool } from "../../tools/go-tool.ts";
 
 /** The cached versitygw binary, built with `go install` the first time (a few minutes). */
-export async function ensureVersitygw(): Promise<string> {
-  const cache =
-    process.env.ARIA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "aria");
-  const bin = join(cache, "bin", `versitygw-${VERSION}`);
-  const exe = join(bin, "versitygw");
-  if (
-    await access(exe).then(
-      () => true,
-      () => false,
-    )
-  )
-    return exe;
-  console.log(`aria: building versitygw ${VERSION} from the Go module proxy (a few minutes, once)`);
-  const work = join(bin, `.build-${process.pid}`);
-  await mkdir(work, { recursive: true });
-  try {
-    await run(
-      "go",
-      ["install", "-trimpath", "-ldflags", "-s -w", `github.com/versity/versitygw/cmd/versitygw@${VERSION}`],
-      {
-        env: { ...process.env, GOBIN: work, CGO_ENABLED: "0" },
-        maxBuffer: 2 ** 26,
-      },
-    );
-    await rename(join(work, "versitygw"), exe);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  return exe;
+export function ensureVersitygw(): Promise<string> {
+  return ensureGoTool({
+    name: "versitygw",
+    pkg: "github.com/versity/versitygw/cmd/versitygw",
+    version: "v1.8.0",
+  });
 }
 
 export interface S3Server {

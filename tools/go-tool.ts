@@ -1,0 +1,59 @@
+// Tools built from the Go module proxy (helm, crane, versitygw, ...): `go install`ed once into a
+// versioned folder of the cache outside git, so a fresh clone builds them and later runs reuse them.
+import { execFile } from "node:child_process";
+import { access, mkdir, rename, rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface GoTool {
+  /** The executable's name, also the cache folder's prefix. */
+  name: string;
+  /** The main package's import path, e.g. github.com/google/go-containerregistry/cmd/crane. */
+  pkg: string;
+  version: string;
+  /** Extra -ldflags (version stamps), after "-s -w". */
+  ldflags?: string;
+}
+
+/** The folder that holds Aria's cached builds ($ARIA_CACHE_DIR, else ~/.cache/aria). */
+export function ariaCacheDir(): string {
+  return process.env.ARIA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "aria");
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** The cached executable, built with `go install` the first time (minutes for large tools). */
+export async function ensureGoTool(tool: GoTool): Promise<string> {
+  const bin = join(ariaCacheDir(), "bin", `${tool.name}-${tool.version}`);
+  const exe = join(bin, tool.name);
+  if (await exists(exe)) return exe;
+  console.log(`aria: building ${tool.name} ${tool.version} from the Go module proxy (once)`);
+  // A private folder per build, renamed into place, so two processes building at once never see
+  // a half-written executable.
+  const work = join(bin, `.build-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  try {
+    await run(
+      "go",
+      [
+        "install",
+        "-trimpath",
+        "-ldflags",
+        `-s -w ${tool.ldflags ?? ""}`.trim(),
+        `${tool.pkg}@${tool.version}`,
+      ],
+      { env: { ...process.env, GOBIN: work, CGO_ENABLED: "0" }, maxBuffer: 2 ** 26 },
+    );
+    await rename(join(work, tool.name), exe);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return exe;
+}
