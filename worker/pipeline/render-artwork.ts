@@ -47,20 +47,16 @@ export async function renderArtwork(
 
   const generateStart = performance.now();
   const mode = req.longPrompt ?? "Truncate";
-  const cond = await generator.encodePrompt(req.prompt, mode);
-  const uncond = generator.guided(req.guidanceScale)
-    ? await generator.negativeEmbedding(cond, req.negativePrompt, mode)
-    : cond;
-  // The refiner reads the prompt through its own text encoder (SDXL's second).
-  const refinerStage = refiner && {
-    ...refiner,
-    ...(await refiner.model.encodePrompt(req.prompt, mode).then(async (refinerCond) => ({
-      cond: refinerCond,
-      uncond: refiner.model.guided(req.guidanceScale)
-        ? await refiner.model.negativeEmbedding(refinerCond, req.negativePrompt, mode)
-        : refinerCond,
-    }))),
+  const conditioning = async (model: typeof generator) => {
+    const cond = await model.encodePrompt(req.prompt, mode);
+    const uncond = model.guided(req.guidanceScale)
+      ? await model.negativeEmbedding(cond, req.negativePrompt, mode)
+      : cond;
+    return { cond, uncond };
   };
+  const { cond, uncond } = await conditioning(generator);
+  // The refiner reads the prompt through its own text encoder (SDXL's second).
+  const refinerStage = refiner && { ...refiner, ...(await conditioning(refiner.model)) };
   const parameters = (seed: number): GenerationParameters => ({
     prompt: req.prompt,
     ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
