@@ -1,18 +1,28 @@
-// Writes crds/*.yaml from the TypeScript definitions. `--check` exits non-zero when a file is stale.
-import { readFile, writeFile } from "node:fs/promises";
+// Writes crds/*.yaml from the TypeScript definitions, and the same files into the chart's crds/
+// (helm installs them from there). `--check` exits non-zero when a file is stale or differs.
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { KINDS } from "./api.ts";
 import { crdFileName, crdYaml } from "./crd.ts";
 
-const dir = fileURLToPath(new URL(".", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
+/** Folders (relative to the repository) that hold the CRD files. */
+const TARGETS = ["crds/", "charts/aria/crds/"];
 
 export async function staleCrdFiles(): Promise<string[]> {
   const stale: string[] = [];
-  for (const def of KINDS) {
-    const current = await readFile(dir + crdFileName(def), "utf8").catch(() => "");
-    if (current !== crdYaml(def)) stale.push(crdFileName(def));
+  for (const target of TARGETS) {
+    for (const def of KINDS) {
+      const current = await readFile(root + target + crdFileName(def), "utf8").catch(() => "");
+      if (current !== crdYaml(def)) stale.push(target + crdFileName(def));
+    }
   }
-  return stale;
+  // A CRD dropped from the API must not linger in the chart: helm would still install it.
+  const expected = new Set(KINDS.map(crdFileName));
+  const extra = (await readdir(root + TARGETS[1]!).catch(() => [])).filter(
+    (f) => f.endsWith(".yaml") && !expected.has(f),
+  );
+  return [...stale, ...extra.map((f) => `${TARGETS[1]}${f} (no such kind)`)];
 }
 
 async function main() {
@@ -24,9 +34,11 @@ async function main() {
     }
     return;
   }
-  for (const def of KINDS) {
-    await writeFile(dir + crdFileName(def), crdYaml(def));
-    console.log(`crds: wrote ${crdFileName(def)}`);
+  for (const target of TARGETS) {
+    for (const def of KINDS) {
+      await writeFile(root + target + crdFileName(def), crdYaml(def));
+      console.log(`crds: wrote ${target}${crdFileName(def)}`);
+    }
   }
 }
 
