@@ -1,0 +1,161 @@
+// `npm run images`: the operator and worker images as tarballs in dist/images/, built without a
+// container engine: a cached Debian base (rootfs.ts), the official Node binary (node-binary.ts) and
+// the esbuild bundles (bundle.ts) appended as layers with crane, then configured with crane mutate.
+// `podman load -i` / `docker load -i` / `ctr images import` take the tarballs.
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { bundleModelBaker, bundleOperator, bundleWorker } from "./bundle.ts";
+import { ensureCrane } from "./crane.ts";
+import { IMAGES, imageLabels, imageTag, MODELS_DIR, NODE_BIN, USER, type ImageSpec } from "./image-spec.ts";
+import { ensureNodeTarball } from "./node-binary.ts";
+import { ensureRootfs } from "./rootfs.ts";
+import { copyRuntimeModules } from "./runtime-modules.ts";
+
+const run = promisify(execFile);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const IMAGES_DIR = join(ROOT, "dist", "images");
+
+/** The image tarball of each image. */
+export const imageTarball = (spec: ImageSpec) => join(IMAGES_DIR, `aria-${spec.name}.tar`);
+
+/**
+ * A layer tarball of `dir`'s top-level entries with fixed owners and mtimes and sorted names, so
+ * equal files give an equal layer digest. The entries' parents (/, /usr) are not in it: the base's stay.
+ */
+async function packLayer(dir: string, entries: string[], out: string, epoch: string): Promise<string> {
+  await run("tar", [
+    "--sort=name",
+    `--mtime=@${epoch}`,
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--format=posix",
+    "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
+    "-C",
+    dir,
+    "-cf",
+    out,
+    ...entries,
+  ]);
+  return out;
+}
+
+/** The app's files under <root>/opt/aria (the worker's with its native packages and baked models). */
+async function stageApp(spec: ImageSpec, root: string): Promise<void> {
+  const appDir = join(root, spec.workdir);
+  if (spec.name === "operator") {
+    await bundleOperator(appDir);
+    return;
+  }
+  await bundleWorker(appDir);
+  await copyRuntimeModules(join(ROOT, "node_modules"), join(appDir, "node_modules"));
+  // The baker runs from the worker's folder, so the models get the names the worker looks for.
+  const baker = join(appDir, "bake-models.mjs");
+  await bundleModelBaker(baker);
+  await run(process.execPath, [baker], { env: { ...process.env, ARIA_MODEL_CACHE: join(root, MODELS_DIR) } });
+  await rm(baker);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** crane mutate reads its input from a registry: an in-memory one on loopback for the build. */
+async function startRegistry(crane: string): Promise<{ host: string; stop: () => void }> {
+  const port = await freePort();
+  const child = spawn(crane, ["registry", "serve", "--address", `127.0.0.1:${port}`], { stdio: "ignore" });
+  const host = `127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://${host}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`crane registry serve did not start on ${host}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { host, stop: () => child.kill() };
+}
+
+async function buildImage(
+  spec: ImageSpec,
+  layers: { base: string; node: string },
+  ctx: { crane: string; registry: string; work: string; epoch: string; revision: string },
+): Promise<string> {
+  const root = join(ctx.work, spec.name);
+  await stageApp(spec, root);
+  // APP_DIR sits under /opt.
+  const app = await packLayer(root, ["opt"], join(ctx.work, `${spec.name}-app.tar`), ctx.epoch);
+  const staged = `${ctx.registry}/aria-${spec.name}:build`;
+  await run(ctx.crane, [
+    "append",
+    "--oci-empty-base",
+    "-f",
+    layers.base,
+    "-f",
+    layers.node,
+    "-f",
+    app,
+    "-t",
+    staged,
+  ]);
+  const out = imageTarball(spec);
+  await run(ctx.crane, [
+    "mutate",
+    staged,
+    `--user=${USER}`,
+    `--entrypoint=${spec.entrypoint.join(",")}`,
+    `--workdir=${spec.workdir}`,
+    "--set-platform=linux/amd64",
+    ...Object.entries(spec.env).map(([k, v]) => `--env=${k}=${v}`),
+    ...Object.entries(imageLabels(spec, ctx.revision)).map(([k, v]) => `--label=${k}=${v}`),
+    "-t",
+    imageTag(spec),
+    "-o",
+    out,
+  ]);
+  return out;
+}
+
+/** Builds both images; returns their tarballs. */
+export async function buildImages(): Promise<string[]> {
+  const started = performance.now();
+  const [crane, rootfs, nodeTgz] = await Promise.all([ensureCrane(), ensureRootfs(), ensureNodeTarball()]);
+  console.log(`base: ${rootfs.tarball} (${rootfs.cached ? "cached" : "built"})`);
+  const { stdout: revision } = await run("git", ["rev-parse", "HEAD"], { cwd: ROOT });
+  const { stdout: epoch } = await run("git", ["log", "-1", "--format=%ct"], { cwd: ROOT });
+  const work = await mkdtemp(join(tmpdir(), "aria-images-"));
+  const registry = await startRegistry(crane);
+  try {
+    const nodeRoot = join(work, "node");
+    const nodeBin = join(nodeRoot, NODE_BIN);
+    await mkdir(dirname(nodeBin), { recursive: true });
+    await run("tar", ["-xzf", nodeTgz, "-C", dirname(nodeBin), "--strip-components=2", "package/bin/node"]);
+    const node = await packLayer(nodeRoot, ["usr"], join(work, "node.tar"), epoch.trim());
+    await mkdir(IMAGES_DIR, { recursive: true });
+    const ctx = { crane, registry: registry.host, work, epoch: epoch.trim(), revision: revision.trim() };
+    const layers = { base: rootfs.tarball, node };
+    const outs = [];
+    for (const spec of Object.values(IMAGES)) outs.push(await buildImage(spec, layers, ctx));
+    for (const [i, spec] of Object.values(IMAGES).entries()) {
+      const mib = ((await stat(outs[i]!)).size / 2 ** 20).toFixed(1);
+      console.log(`${imageTag(spec)}: ${outs[i]} (${mib} MiB)`);
+    }
+    console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return outs;
+  } finally {
+    registry.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildImages();
