@@ -46,7 +46,7 @@ async function packLayer(dir: string, entries: string[], out: string, epoch: str
 }
 
 /** The app's files under <root>/opt/aria (the worker's with its native packages and baked models). */
-async function stageApp(spec: ImageSpec, root: string): Promise<void> {
+export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
   const appDir = join(root, spec.workdir);
   if (spec.name === "operator") {
     await bundleOperator(appDir);
@@ -158,4 +158,13 @@ export async function buildImages(): Promise<string[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildImages();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // `stage operator|worker DIR`: only the app's files, for images/Dockerfile.
+  const [command, name, dir] = process.argv.slice(2);
+  if (command === "stage" && (name === "operator" || name === "worker") && dir)
+    await stageApp(IMAGES[name], dir);
+  else if (command) {
+    console.error("usage: tsx images/build.ts [stage operator|worker DIR]");
+    process.exit(2);
+  } else await buildImages();
+}
