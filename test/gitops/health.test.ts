@@ -12,6 +12,7 @@ import { QUICK, aria, createArtwork, createPool, eventually, getArtwork } from "
 import { createNamespace, customObjects, kubectl } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
 import { viaApi } from "../support/reactions.ts";
+import { ensureKstatus, kstatus } from "../support/kstatus.ts";
 import { waitForWorkerReady } from "../support/waits.ts";
 import { luaLiteral } from "./lua-literal.ts";
 
@@ -46,10 +47,14 @@ const getLearning = (name: string) => aria().get<LearningState>(LEARNING_STATE, 
 
 let ns: string;
 let operator: OperatorProc;
+let kstatusExe: string;
+/** Artworks as the operator wrote them, at each moment, for kstatus to read too. */
+const observed: { inProgress: Artwork[]; ready?: Artwork; failed?: Artwork } = { inProgress: [] };
 
 beforeAll(async () => {
   ns = await createNamespace("gitops");
   operator = startOperator(ns);
+  kstatusExe = await ensureKstatus();
   await createPool(ns, "studio", { replicas: 1 });
   await customObjects().createNamespacedCustomObject({
     group: LEARNING_STATE.group,
@@ -58,7 +63,7 @@ beforeAll(async () => {
     namespace: ns,
     body: { apiVersion: API_VERSION, kind: LEARNING_STATE.kind, metadata: { name: "studio" }, spec: {} },
   });
-}, 120_000);
+}, 300_000);
 afterAll(stopAll);
 
 describe("Argo CD health of Aria's objects", () => {
@@ -67,6 +72,7 @@ describe("Argo CD health of Aria's objects", () => {
     expect(await health("ModelPool", pool)).toEqual({ status: "Progressing", message: "0/1 workers warm" });
     await createArtwork(ns, "sunrise", { ...QUICK, variations: 2, steps: 4, poolRef: { name: "studio" } });
     const queued = await eventually(() => getArtwork(ns, "sunrise"), hasConditions, 20_000);
+    observed.inProgress.push(queued);
     expect((await health("Artwork", queued)).status).toBe("Progressing");
   });
 
@@ -89,6 +95,8 @@ describe("Argo CD health of Aria's objects", () => {
       60_000,
       50,
     );
+    observed.inProgress.push(...seen.slice(0, -1));
+    observed.ready = done;
     for (const art of seen.slice(0, -1)) {
       const h = await health("Artwork", art);
       expect(h.status, `phase ${art.status?.phase}`).toBe("Progressing");
@@ -111,6 +119,7 @@ describe("Argo CD health of Aria's objects", () => {
     await createArtwork(ns, "wrong-model", { ...QUICK, poolRef: { name: "studio" }, model: "sketcher" });
     await createArtwork(ns, "orphan", { ...QUICK, poolRef: { name: "nowhere" } });
     const wrong = await stalled("wrong-model");
+    observed.failed = wrong;
     expect(await health("Artwork", wrong)).toEqual({
       status: "Degraded",
       message: 'spec.model: "sketcher" is not a generator of ModelPool "studio"; it has: aria-painter',
@@ -137,6 +146,17 @@ describe("Argo CD health of Aria's objects", () => {
     expect(await health("LearningState", folded)).toEqual({
       status: "Healthy",
       message: "1 reactions folded",
+    });
+  });
+
+  it("reads the same Artworks through kstatus: InProgress, then Current, and Failed when stalled", async () => {
+    for (const art of observed.inProgress) {
+      expect((await kstatus(kstatusExe, art)).status, `phase ${art.status?.phase}`).toBe("InProgress");
+    }
+    expect((await kstatus(kstatusExe, observed.ready!)).status).toBe("Current");
+    expect(await kstatus(kstatusExe, observed.failed!)).toEqual({
+      status: "Failed",
+      message: 'spec.model: "sketcher" is not a generator of ModelPool "studio"; it has: aria-painter',
     });
   });
 
