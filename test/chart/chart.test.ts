@@ -1,0 +1,110 @@
+// charts/aria as a user installs it: helm lint passes, the defaults and a full set of values render,
+// the real API server accepts every rendered object (server-side dry run), and bad values are
+// refused by values.schema.json with a message naming the value.
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { createNamespace, kubectl } from "../support/cluster.ts";
+import { helmLint, helmTemplate, helmTemplateResult, type Values } from "../support/helm.ts";
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+}
+
+const FULL: Values = {
+  operator: { replicas: 3, watchNamespace: "art", logLevel: "debug", nodeSelector: { pool: "system" } },
+  storage: { pvc: { storageClass: "fast", size: "50Gi" } },
+  defaultModelPool: {
+    enabled: true,
+    accelerator: "cuda",
+    gpus: 2,
+    replicas: 2,
+    nodeSelector: { "nvidia.com/gpu.present": "true" },
+    tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+  },
+};
+
+function objects(manifest: string): Manifest[] {
+  return parseAllDocuments(manifest)
+    .map((d) => d.toJSON() as Manifest | null)
+    .filter((o): o is Manifest => o !== null);
+}
+
+function find(list: Manifest[], kind: string, name: string): Manifest {
+  const o = list.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`the chart rendered no ${kind} ${name}`);
+  return o;
+}
+
+let namespace: string;
+beforeAll(async () => {
+  namespace = await createNamespace("chart");
+});
+
+describe("charts/aria", () => {
+  it("passes helm lint --strict with the defaults and with full values", async () => {
+    for (const values of [undefined, FULL]) {
+      const r = await helmLint({ values });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+  });
+
+  it("renders an operator of two replicas that elects a leader, runs as non-root on a read-only root", async () => {
+    const list = objects(await helmTemplate({ namespace: "aria-system" }));
+    const deploy = find(list, "Deployment", "aria-operator") as unknown as {
+      spec: { replicas: number; template: { spec: Record<string, never> } };
+    };
+    expect(deploy.spec.replicas).toBe(2);
+    const pod = deploy.spec.template.spec as {
+      securityContext: { runAsNonRoot: boolean; runAsUser: number };
+      containers: {
+        args: string[];
+        env: { name: string; value?: string }[];
+        securityContext: { readOnlyRootFilesystem: boolean };
+      }[];
+    };
+    const [c] = pod.containers;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(c.args).toContain("--leader-election-namespace=aria-system");
+    expect(c.args).toContain("--worker-image=ghcr.io/aria-dev/aria-worker:0.1.0");
+    expect(c.env).toContainEqual({ name: "MALLOC_ARENA_MAX", value: "2" });
+    expect(c.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-semi-space-size=4" });
+    find(list, "Service", "aria-operator");
+    find(list, "PersistentVolumeClaim", "aria-images");
+    expect(list.some((o) => o.kind === "ModelPool")).toBe(false);
+  });
+
+  it("renders a cuda ModelPool requesting GPUs on the -cuda worker image, and S3 storage without a claim", async () => {
+    const full = objects(await helmTemplate({ values: FULL }));
+    expect(find(full, "ModelPool", "studio").spec).toMatchObject({
+      accelerator: "cuda",
+      image: "ghcr.io/aria-dev/aria-worker:0.1.0-cuda",
+      resources: { limits: { "nvidia.com/gpu": 2 } },
+      tolerations: [{ key: "nvidia.com/gpu" }],
+    });
+    const s3 = objects(
+      await helmTemplate({ set: { "storage.s3": { bucket: "art", endpoint: "https://s3.example" } } }),
+    );
+    expect(s3.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
+    expect(JSON.stringify(find(s3, "Deployment", "aria-operator"))).toContain("--storage-dir=s3://art");
+  });
+
+  it("is accepted by the real API server in a server-side dry run", async () => {
+    for (const values of [undefined, FULL]) {
+      const manifest = await helmTemplate({ values, namespace, release: "dry" });
+      const r = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], manifest);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("deployment.apps/aria-operator created (server dry run)");
+    }
+  });
+
+  it("refuses bad values naming the value and what it allows", async () => {
+    const bad = await helmTemplateResult({ set: { "defaultModelPool.accelerator": "gpu" } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("at '/defaultModelPool/accelerator': value must be one of 'cpu', 'cuda'");
+    const size = await helmTemplateResult({ set: { "storage.pvc.size": "lots" } });
+    expect(size.stderr).toContain("/storage/pvc/size");
+  });
+});
