@@ -1,7 +1,8 @@
 // Tools built from the Go module proxy (helm, crane, versitygw, ...): `go install`ed once into a
 // versioned folder of the cache outside git, so a fresh clone builds them and later runs reuse them.
 import { execFile } from "node:child_process";
-import { access, mkdir, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -55,5 +56,23 @@ export async function ensureGoTool(tool: GoTool): Promise<string> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  return exe;
+}
+
+/**
+ * A Go program of this repository (its own go.mod in `dir`), built with `go build` once per
+ * version of its source: the executable is named by a hash of go.mod, go.sum and main.go.
+ */
+export async function ensureGoProgram(name: string, dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  for (const file of ["go.mod", "go.sum", "main.go"]) hash.update(await readFile(join(dir, file)));
+  const exe = join(ariaCacheDir(), "bin", `${name}-${hash.digest("hex").slice(0, 12)}`);
+  if (await exists(exe)) return exe;
+  console.log(`aria: building ${name} from ${dir} (once)`);
+  await mkdir(join(ariaCacheDir(), "bin"), { recursive: true });
+  // Built beside its final name and renamed, so a concurrent build never leaves half a file.
+  const partial = `${exe}.${process.pid}`;
+  await run("go", ["build", "-o", partial, "."], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  await rename(partial, exe);
   return exe;
 }
