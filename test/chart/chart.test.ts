@@ -1,6 +1,7 @@
 // charts/aria as a user installs it: helm lint passes, the defaults and a full set of values render,
 // the real API server accepts every rendered object (server-side dry run), and bad values are
 // refused by values.schema.json with a message naming the value.
+import type { V1Deployment } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { createNamespace, kubectl } from "../support/cluster.ts";
@@ -52,21 +53,12 @@ describe("charts/aria", () => {
 
   it("renders an operator of two replicas that elects a leader, runs as non-root on a read-only root", async () => {
     const list = objects(await helmTemplate({ namespace: "aria-system" }));
-    const deploy = find(list, "Deployment", "aria-operator") as unknown as {
-      spec: { replicas: number; template: { spec: Record<string, never> } };
-    };
-    expect(deploy.spec.replicas).toBe(2);
-    const pod = deploy.spec.template.spec as {
-      securityContext: { runAsNonRoot: boolean; runAsUser: number };
-      containers: {
-        args: string[];
-        env: { name: string; value?: string }[];
-        securityContext: { readOnlyRootFilesystem: boolean };
-      }[];
-    };
-    const [c] = pod.containers;
+    const deploy = find(list, "Deployment", "aria-operator") as unknown as V1Deployment;
+    expect(deploy.spec?.replicas).toBe(2);
+    const pod = deploy.spec!.template.spec!;
+    const c = pod.containers[0]!;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     expect(c.args).toContain("--leader-election-namespace=aria-system");
     expect(c.args).toContain("--worker-image=ghcr.io/aria-dev/aria-worker:0.1.0");
     expect(c.env).toContainEqual({ name: "MALLOC_ARENA_MAX", value: "2" });
