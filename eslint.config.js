@@ -12,6 +12,7 @@ const LAYERS = {
   worker: ["operator", "plugin"],
   plugin: ["models", "operator", "worker"],
   tools: ["crds", "lib", "models", "operator", "worker", "plugin"],
+  monitoring: ["crds", "lib", "models", "operator", "worker", "plugin"],
 };
 
 const layering = Object.entries(LAYERS).map(([layer, forbidden]) => ({

@@ -1,14 +1,24 @@
 // The chart's monitoring as a Prometheus Operator user meets it: rendered only where the API is
 // served, accepted by the real prometheus-operator CRDs, every rule's PromQL parsed by
-// Prometheus' own parser and naming only metrics the operator really exports.
+// Prometheus' own parser and naming only metrics the operator really exports; the Grafana
+// dashboard's panels likewise, over the metrics of a live operator and worker.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
 import { parseAllDocuments } from "yaml";
+import { registerGpuMemory } from "../../worker/gpu-memory.ts";
 import { createNamespace, kubectl } from "../support/cluster.ts";
 import { helmTemplate } from "../support/helm.ts";
 import { installPrometheusOperatorCrds } from "../support/prometheus-operator-crds.ts";
 import { metricNames, promqlErrors, type Query } from "../support/promql.ts";
-import { startOperator, stopAll, type OperatorProc } from "../support/processes.ts";
-import { httpGet, waitForLeading } from "../support/waits.ts";
+import { createPool } from "../support/artworks.ts";
+import {
+  startOperator,
+  startWorker,
+  stopAll,
+  type OperatorProc,
+  type WorkerProc,
+} from "../support/processes.ts";
+import { httpGet, waitForLeading, waitForWorkerReady } from "../support/waits.ts";
 
 const ENABLED = { "monitoring.serviceMonitor.enabled": true, "monitoring.prometheusRule.enabled": true };
 const APIS = ["ServiceMonitor", "PodMonitor", "PrometheusRule"].map((k) => `monitoring.coreos.com/v1/${k}`);
@@ -25,12 +35,29 @@ const kinds = (manifest: string) =>
 
 let namespace: string;
 let operator: OperatorProc;
+let worker: WorkerProc;
 beforeAll(async () => {
   await installPrometheusOperatorCrds();
   namespace = await createNamespace("monitoring");
   operator = startOperator(namespace);
   await waitForLeading(operator);
+  await createPool(namespace, "studio", { replicas: 1 });
+  worker = startWorker(namespace, "studio", "w1");
+  await waitForWorkerReady(worker);
 });
+
+/** Metric families the live operator and worker export (a histogram's _bucket/_sum/_count included). */
+async function exportedMetrics(): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const proc of [operator, worker]) {
+    const { body } = await httpGet(proc, "/metrics");
+    for (const [, name, type] of body.matchAll(/^# TYPE (\S+) (\S+)/gm)) {
+      names.add(name!);
+      if (type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(name + s);
+    }
+  }
+  return names;
+}
 afterAll(() => stopAll());
 
 describe("chart monitoring", () => {
@@ -65,9 +92,43 @@ describe("chart monitoring", () => {
     expect(await promqlErrors(queries)).toEqual([]);
     expect(await promqlErrors([{ name: "broken", expr: "sum(rate(aria_x[5m])" }])).toHaveLength(1);
 
-    const { body } = await httpGet(operator, "/metrics");
-    const exported = new Set([...body.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    const exported = await exportedMetrics();
     const missing = queries.flatMap((q) => metricNames(q.expr).filter((n) => !exported.has(n)));
     expect(missing).toEqual([]);
+  });
+
+  it("ships a Grafana dashboard whose every panel queries, in valid PromQL, metrics Aria exports", async () => {
+    const manifest = await helmTemplate({ set: { "monitoring.grafanaDashboard.enabled": true } });
+    const cm = parseAllDocuments(manifest)
+      .map(
+        (d) =>
+          d.toJSON() as {
+            kind: string;
+            metadata: { labels: Record<string, string> };
+            data: Record<string, string>;
+          },
+      )
+      .find((o) => o?.kind === "ConfigMap");
+    expect(cm?.metadata.labels.grafana_dashboard).toBe("1");
+    const dashboard = JSON.parse(cm!.data["aria.json"]!) as {
+      panels: { type: string; title: string; targets?: { expr: string }[] }[];
+    };
+    const queries = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ name: p.title, expr: t.expr })),
+    );
+    const titles = dashboard.panels.map((p) => p.title);
+    expect(titles).toEqual(
+      expect.arrayContaining(["Render duration (p50, p95)", "Queue depth", "GPU memory"]),
+    );
+    expect(queries.length).toBeGreaterThanOrEqual(12);
+    expect(await promqlErrors(queries)).toEqual([]);
+    // GPU memory is registered only on workers that run on CUDA: take its family from that registration.
+    const cuda = new Registry();
+    registerGpuMemory(cuda, "studio");
+    const exported = new Set([
+      ...(await exportedMetrics()),
+      ...(await cuda.getMetricsAsJSON()).map((m) => m.name),
+    ]);
+    expect(queries.flatMap((q) => metricNames(q.expr).filter((n) => !exported.has(n)))).toEqual([]);
   });
 });

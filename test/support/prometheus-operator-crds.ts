@@ -22,7 +22,12 @@ export async function installPrometheusOperatorCrds(): Promise<void> {
   const names = ["servicemonitors", "podmonitors", "prometheusrules"].map(
     (r) => `crd/${r}.monitoring.coreos.com`,
   );
-  const ready = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names]);
+  // kubectl wait errors, rather than waits, on a CRD the API server has not yet given conditions.
+  let ready = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names]);
+  for (let tries = 0; ready.code !== 0 && tries < 30; tries++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    ready = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names]);
+  }
   if (ready.code !== 0)
     throw new Error(`the prometheus-operator CRDs did not become established: ${ready.stderr}`);
 }
