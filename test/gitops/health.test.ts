@@ -4,12 +4,20 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_VERSION, LEARNING_STATE, MODEL_POOL } from "../../crds/api.ts";
+import { LEARNING_STATE, MODEL_POOL } from "../../crds/api.ts";
 import type { Artwork } from "../../crds/artwork.ts";
 import type { LearningState } from "../../crds/learning-state.ts";
 import type { ModelPool } from "../../crds/model-pool.ts";
-import { QUICK, aria, createArtwork, createPool, eventually, getArtwork } from "../support/artworks.ts";
-import { createNamespace, customObjects, kubectl } from "../support/cluster.ts";
+import {
+  QUICK,
+  aria,
+  createArtwork,
+  createLearningState,
+  createPool,
+  eventually,
+  getArtwork,
+} from "../support/artworks.ts";
+import { createNamespace, kubectl } from "../support/cluster.ts";
 import { startOperator, startWorker, stopAll, type OperatorProc } from "../support/processes.ts";
 import { viaApi } from "../support/reactions.ts";
 import { ensureKstatus, kstatus } from "../support/kstatus.ts";
@@ -56,13 +64,7 @@ beforeAll(async () => {
   operator = startOperator(ns);
   kstatusExe = await ensureKstatus();
   await createPool(ns, "studio", { replicas: 1 });
-  await customObjects().createNamespacedCustomObject({
-    group: LEARNING_STATE.group,
-    version: LEARNING_STATE.version,
-    plural: LEARNING_STATE.plural,
-    namespace: ns,
-    body: { apiVersion: API_VERSION, kind: LEARNING_STATE.kind, metadata: { name: "studio" }, spec: {} },
-  });
+  await createLearningState(ns, "studio");
 }, 300_000);
 afterAll(stopAll);
 

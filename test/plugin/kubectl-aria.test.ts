@@ -6,9 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_VERSION, LEARNING_STATE } from "../../crds/api.ts";
-import { createPool, eventually, getArtwork } from "../support/artworks.ts";
-import { createNamespace, customObjects } from "../support/cluster.ts";
+import { createLearningState, createPool, eventually, getArtwork } from "../support/artworks.ts";
+import { createNamespace } from "../support/cluster.ts";
 import { kubectlAria } from "../support/kubectl-aria.ts";
 import { startOperator, startWorker, stopAll } from "../support/processes.ts";
 import { waitForWorkerReady } from "../support/waits.ts";
@@ -19,13 +18,7 @@ beforeAll(async () => {
   ns = await createNamespace("plugin");
   startOperator(ns);
   await createPool(ns, "studio", { replicas: 1 });
-  await customObjects().createNamespacedCustomObject({
-    group: LEARNING_STATE.group,
-    version: LEARNING_STATE.version,
-    plural: LEARNING_STATE.plural,
-    namespace: ns,
-    body: { apiVersion: API_VERSION, kind: LEARNING_STATE.kind, metadata: { name: "studio" }, spec: {} },
-  });
+  await createLearningState(ns, "studio");
   await waitForWorkerReady(startWorker(ns, "studio", "w1"));
 }, 600_000);
 afterAll(async () => {

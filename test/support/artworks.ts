@@ -1,7 +1,8 @@
 // Small helpers to create Aria objects and wait for what a user would wait for.
 import { CoreV1Api, Watch } from "@kubernetes/client-node";
-import { ARTWORK, MODEL_POOL } from "../../crds/api.ts";
+import { ARTWORK, LEARNING_STATE, MODEL_POOL } from "../../crds/api.ts";
 import type { Artwork, ArtworkSpec } from "../../crds/artwork.ts";
+import type { LearningState } from "../../crds/learning-state.ts";
 import type { ModelPool, ModelPoolSpec } from "../../crds/model-pool.ts";
 import { CustomObjectClient } from "../../lib/kube/custom-object-client.ts";
 import { kubeConfig } from "./cluster.ts";
@@ -22,6 +23,16 @@ export async function createPool(namespace: string, name: string, spec: Partial<
     kind: "ModelPool",
     metadata: { name },
     spec: { models: BUILTIN_MODELS, replicas: 2, ...spec },
+  });
+}
+
+/** An empty LearningState `name`, which pools name in learningStateRef (default: the pool's name). */
+export async function createLearningState(namespace: string, name: string) {
+  return aria().create<LearningState>(LEARNING_STATE, namespace, {
+    apiVersion: "aria.dev/v1alpha1",
+    kind: "LearningState",
+    metadata: { name },
+    spec: {},
   });
 }
 
