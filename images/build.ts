@@ -2,16 +2,16 @@
 // container engine: a cached Debian base (rootfs.ts), the official Node binary (node-binary.ts) and
 // the esbuild bundles (bundle.ts) appended as layers with crane, then configured with crane mutate.
 // `podman load -i` / `docker load -i` / `ctr images import` take the tarballs.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { bundleModelBaker, bundleOperator, bundleWorker } from "./bundle.ts";
-import { ensureCrane } from "./crane.ts";
+import { ensureCrane, startRegistry } from "./crane.ts";
 import { IMAGES, imageLabels, imageTag, MODELS_DIR, NODE_BIN, USER, type ImageSpec } from "./image-spec.ts";
+import { packLayer } from "./layer.ts";
 import { ensureNodeTarball } from "./node-binary.ts";
 import { ensureRootfs } from "./rootfs.ts";
 import { copyRuntimeModules } from "./runtime-modules.ts";
@@ -22,28 +22,6 @@ export const IMAGES_DIR = join(ROOT, "dist", "images");
 
 /** The image tarball of each image. */
 export const imageTarball = (spec: ImageSpec) => join(IMAGES_DIR, `aria-${spec.name}.tar`);
-
-/**
- * A layer tarball of `dir`'s top-level entries with fixed owners and mtimes and sorted names, so
- * equal files give an equal layer digest. The entries' parents (/, /usr) are not in it: the base's stay.
- */
-async function packLayer(dir: string, entries: string[], out: string, epoch: string): Promise<string> {
-  await run("tar", [
-    "--sort=name",
-    `--mtime=@${epoch}`,
-    "--owner=0",
-    "--group=0",
-    "--numeric-owner",
-    "--format=posix",
-    "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
-    "-C",
-    dir,
-    "-cf",
-    out,
-    ...entries,
-  ]);
-  return out;
-}
 
 /** The app's files under <root>/opt/aria (the worker's with its native packages and baked models). */
 export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
@@ -59,31 +37,6 @@ export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
   await bundleModelBaker(baker);
   await run(process.execPath, [baker], { env: { ...process.env, ARIA_MODEL_CACHE: join(root, MODELS_DIR) } });
   await rm(baker);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** crane mutate reads its input from a registry: an in-memory one on loopback for the build. */
-async function startRegistry(crane: string): Promise<{ host: string; stop: () => void }> {
-  const port = await freePort();
-  const child = spawn(crane, ["registry", "serve", "--address", `127.0.0.1:${port}`], { stdio: "ignore" });
-  const host = `127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const up = await fetch(`http://${host}/v2/`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`crane registry serve did not start on ${host}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { host, stop: () => child.kill() };
 }
 
 async function buildImage(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl and etcd from the Go module proxy into a cache outside git.
+# Builds kube-apiserver, kubectl and etcd from the Go module proxy into a cache outside git; with
+# --node also a node's kubelet, kube-proxy, kube-controller-manager and kube-scheduler.
 # Kubernetes' staging modules are `replace`d to ./staging in its go.mod, which only works inside
 # its own repository; here each is replaced by its published v0.X.Y release instead.
 set -euo pipefail
@@ -14,12 +15,18 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-if [[ -x "$BIN/kube-apiserver" && -x "$BIN/etcd" && -x "$BIN/kubectl" ]]; then
+NODE_CMDS=()
+[[ "${1:-}" == "--node" ]] && NODE_CMDS=(kubelet kube-proxy kube-controller-manager kube-scheduler)
+
+missing=0
+for exe in kube-apiserver etcd kubectl "${NODE_CMDS[@]}"; do [[ -x "$BIN/$exe" ]] || missing=1; done
+if ((missing == 0)); then
   echo "$BIN"
   exit 0
 fi
 
-step() { echo "aria: [$1/4] $2 ($(date +%T))" >&2; }
+steps=$((4 + ${#NODE_CMDS[@]}))
+step() { echo "aria: [$1/$steps] $2 ($(date +%T))" >&2; }
 mkdir -p "$BIN"
 work="$(mktemp -d "$CACHE/build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -46,30 +53,47 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
 (cd "$work" && GOFLAGS=-mod=mod go mod tidy -e >&2 2>"$work/tidy.log" || { cat "$work/tidy.log" >&2; exit 1; })
 
+# Built to a temporary name and renamed, so an interrupted build never leaves a half-written binary.
+build_k8s() {
+  [[ -x "$BIN/$1" ]] && return
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION" \
+    -o "$BIN/$1.tmp" "k8s.io/kubernetes/cmd/$1")
+  mv "$BIN/$1.tmp" "$BIN/$1"
+}
+
 step 2 "building kube-apiserver (the first build takes several minutes)"
-(cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION" \
-  -o "$BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
-mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
+build_k8s kube-apiserver
 
 step 3 "building kubectl"
-(cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION" \
-  -o "$BIN/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl)
-mv "$BIN/kubectl.tmp" "$BIN/kubectl"
+build_k8s kubectl
 
 step 4 "building etcd $ETCD_VERSION"
-mkdir -p "$work/etcd"
-cat > "$work/etcd/go.mod" <<GO
+if [[ ! -x "$BIN/etcd" ]]; then
+  mkdir -p "$work/etcd"
+  cat > "$work/etcd/go.mod" <<GO
 module aria.dev/etcd-build
 
 go 1.24
 GO
-(cd "$work/etcd" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2 \
-  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3)
-mv "$BIN/etcd.tmp" "$BIN/etcd"
+  (cd "$work/etcd" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2 \
+    && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3)
+  mv "$BIN/etcd.tmp" "$BIN/etcd"
+fi
+
+n=4
+for exe in "${NODE_CMDS[@]}"; do
+  n=$((n + 1))
+  step "$n" "building $exe"
+  build_k8s "$exe"
+done
 
 echo "aria: control-plane binaries ready in $BIN" >&2
 echo "$BIN"

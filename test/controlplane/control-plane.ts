@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../../tools/free-port.ts";
 import { ensureBinaries, type ControlPlaneBinaries } from "./binaries.ts";
 import { makeCertificates } from "./certificates.ts";
 import { installCrds } from "./install-crds.ts";
@@ -32,20 +32,6 @@ export interface StartOptions {
   /** Detached processes outlive this one (npm run cluster:up); otherwise they are this process's children. */
   detached?: boolean;
   log?: (line: string) => void;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 function startProcess(binary: string, args: string[], logFile: string, detached: boolean): ChildProcess {

@@ -3,9 +3,9 @@
 // outside git beside the control plane's binaries.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../tools/free-port.ts";
 import { ensureGoTool } from "../../tools/go-tool.ts";
 
 /** The cached versitygw binary, built with `go install` the first time (a few minutes). */
@@ -24,14 +24,6 @@ export interface S3Server {
   /** The directory it serves: each top-level folder is a bucket. */
   root: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startS3Server(): Promise<S3Server> {
