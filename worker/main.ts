@@ -13,7 +13,7 @@ const HELP = `Usage: aria-worker --pool NAME [flags]
 Flags:
   --pool NAME            ModelPool this worker serves (required) [env ARIA_POOL]
   --namespace NS         Namespace of the pool [env POD_NAMESPACE, default "default"]
-  --id ID                Worker identity [env WORKER_ID, default hostname-pid]
+  --id ID                Worker identity [env WORKER_ID, default hostname-pid]; env POD_UID makes its pod own its heartbeat Lease
   --port N               Plain HTTP port for /healthz, /readyz and /metrics [env ARIA_PORT, default 8080; 0 picks a free one]
   --secure-port N        HTTPS port for preview streams (callers send bearer tokens) [env ARIA_SECURE_PORT, default 8443; 0 picks a free one]
   --bind-address ADDR    Address both HTTP servers listen on [default 0.0.0.0]
@@ -120,6 +120,7 @@ const worker = new WorkerProcess(
     pool,
     namespace: values.namespace ?? process.env.POD_NAMESPACE ?? "default",
     workerId: values.id ?? process.env.WORKER_ID ?? `${hostname()}-${process.pid}`,
+    ...(process.env.POD_UID ? { podUid: process.env.POD_UID } : {}),
     port: number("port", values.port ?? process.env.ARIA_PORT ?? "8080"),
     securePort: number("secure-port", values["secure-port"] ?? process.env.ARIA_SECURE_PORT ?? "8443"),
     bindAddress: values["bind-address"] ?? "0.0.0.0",

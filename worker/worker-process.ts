@@ -66,6 +66,8 @@ export interface WorkerConfig {
   leaseSeconds: number;
   /** Where URL and repo model sources are downloaded to and found again after a restart. */
   modelCacheDir: string;
+  /** The pod's UID where the worker runs in one (env POD_UID): its heartbeat Lease's owner. */
+  podUid?: string;
   /** A download with no byte for this long is abandoned and resumed, up to downloadAttempts times. */
   downloadStallSeconds: number;
   downloadAttempts: number;
@@ -202,6 +204,7 @@ export class WorkerProcess {
       log,
       heartbeatIntervalMs(config.leaseSeconds),
       config.leaseSeconds,
+      config.podUid,
     );
     await this.heartbeat.start();
     const events = new EventRecorder(this.kc, `aria-worker/${config.workerId}`, log);

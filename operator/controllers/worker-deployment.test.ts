@@ -18,6 +18,32 @@ function podOf(p: ModelPool, argv: string[] = []) {
 }
 
 describe("the worker Deployment", () => {
+  it("runs the image's own entrypoint, with the worker's flags as args", () => {
+    const { worker } = podOf(pool());
+    expect(worker.command).toBeUndefined();
+    expect(worker.args?.slice(0, 2)).toEqual(["--pool", "studio"]);
+  });
+
+  it("scaling changes the replica count but not the pod template (no rollout); a model change rolls the pods", () => {
+    const config = parseConfig([], {}, "test");
+    if (config === "help") throw new Error("parseConfig asked for help");
+    const two = desiredObjects(pool({ replicas: 2 }), config);
+    const four = desiredObjects(pool({ replicas: 4 }), config);
+    expect(four.deployment.spec?.replicas).toBe(4);
+    expect(four.hash).not.toBe(two.hash);
+    expect(four.deployment.spec?.template).toEqual(two.deployment.spec?.template);
+    const otherModel = desiredObjects(
+      pool({
+        replicas: 2,
+        models: [{ name: "painter", role: "generator", source: { builtin: "aria-clip" } }],
+      }),
+      config,
+    );
+    expect(otherModel.deployment.spec?.template.metadata?.annotations).not.toEqual(
+      two.deployment.spec?.template.metadata?.annotations,
+    );
+  });
+
   it("mounts the images volume and an emptyDir model cache by default", () => {
     const { spec, worker } = podOf(pool());
     expect(spec.volumes?.find((v) => v.name === "images")?.persistentVolumeClaim?.claimName).toBe(

@@ -28,6 +28,11 @@ export const WORKER_SERVICE_ACCOUNT = "aria-worker";
 /** The ClusterRole (rbac-worker.yaml) that lets workers check preview callers' tokens. */
 export const WORKER_REVIEWS_ROLE = "aria-worker-reviews";
 
+/** The ClusterRoleBinding that lets a namespace's workers review preview callers' tokens. */
+export function reviewBindingName(namespace: string) {
+  return `${WORKER_REVIEWS_ROLE}-${namespace}`;
+}
+
 export function workerName(pool: ModelPool) {
   return `${WORKER_NAME_PREFIX}${pool.metadata.name}`;
 }
@@ -75,9 +80,9 @@ function meta(pool: ModelPool, name: string, hash: string) {
 
 /**
  * What this file builds, as a version: raised whenever desiredObjects changes (2: the HTTPS port
- * and the review binding), so an upgraded operator re-applies the objects of existing pools.
+ * and the review binding; 3: the image's entrypoint instead of a source checkout's tsx, POD_UID), so an upgraded operator re-applies the objects of existing pools.
  */
-const OBJECTS_REVISION = 2;
+const OBJECTS_REVISION = 3;
 
 /** Changes whenever anything the worker pods are built from changes, so a spec change rolls them. */
 export function specHash(pool: ModelPool, config: OperatorConfig) {
@@ -96,6 +101,14 @@ export function specHash(pool: ModelPool, config: OperatorConfig) {
     )
     .digest("hex")
     .slice(0, 16);
+}
+
+/**
+ * What the pods are made from: the spec without its replica count, so a model change (the
+ * ConfigMap the pods read at start) rolls them and `kubectl scale` never does.
+ */
+export function podTemplateHash(pool: ModelPool, config: OperatorConfig) {
+  return specHash({ ...pool, spec: { ...pool.spec, replicas: 0 } }, config);
 }
 
 export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
@@ -153,7 +166,10 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
       replicas: spec.replicas ?? 1,
       selector: { matchLabels: poolSelector(pool) },
       template: {
-        metadata: { labels: labels(pool), annotations: { [SPEC_HASH_ANNOTATION]: hash } },
+        metadata: {
+          labels: labels(pool),
+          annotations: { [SPEC_HASH_ANNOTATION]: podTemplateHash(pool, config) },
+        },
         spec: {
           serviceAccountName: WORKER_SERVICE_ACCOUNT,
           // Draining lets in-flight Artworks finish or be handed back before the pod goes.
@@ -165,7 +181,7 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
               name: "worker",
               image: spec.image ?? config.workerImage,
               ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
-              command: ["node", "--import", "tsx", "worker/main.ts"],
+              // The image's entrypoint starts the worker; these are its flags.
               args: [
                 "--pool",
                 pool.metadata.name ?? "",
@@ -185,7 +201,11 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                   ? ["--token-audiences", config.tokenAudiences.join(",")]
                   : []),
               ],
-              env: [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+              env: [
+                { name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                // Owns the worker's heartbeat Lease, so the Lease goes when the pod does.
+                { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+              ],
               ...(s3 && config.s3CredentialsSecret
                 ? { envFrom: [{ secretRef: { name: config.s3CredentialsSecret } }] }
                 : {}),
@@ -259,7 +279,7 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
   const reviewBinding: V1ClusterRoleBinding = {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRoleBinding",
-    metadata: { name: `${WORKER_REVIEWS_ROLE}-${pool.metadata.namespace}`, labels: labels(pool) },
+    metadata: { name: reviewBindingName(pool.metadata.namespace ?? ""), labels: labels(pool) },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: WORKER_REVIEWS_ROLE },
     subjects: [{ kind: "ServiceAccount", name: WORKER_SERVICE_ACCOUNT, namespace: pool.metadata.namespace }],
   };

@@ -31,6 +31,8 @@ export class Heartbeat {
     private readonly log: Logger,
     private readonly intervalMs = WORKER_HEARTBEAT_MS,
     private readonly leaseSeconds = WORKER_LEASE_DURATION_SECONDS,
+    /** The worker's Pod (its UID from the downward API): the Lease goes with the pod, even a killed one. */
+    private readonly podUid?: string,
   ) {
     this.api = kc.makeApiClient(CoordinationV1Api);
     this.leaseName = workerLeaseName(pool, workerId);
@@ -68,6 +70,9 @@ export class Heartbeat {
         namespace: this.namespace,
         labels: { [POOL_LABEL]: this.pool, [COMPONENT_LABEL]: WORKER_COMPONENT },
         annotations: { [WORKER_REPORT_ANNOTATION]: JSON.stringify(this.report()) },
+        ...(this.podUid
+          ? { ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: this.workerId, uid: this.podUid }] }
+          : {}),
         ...(existing?.metadata?.resourceVersion
           ? { resourceVersion: existing.metadata.resourceVersion }
           : {}),
