@@ -139,7 +139,10 @@ describe("poolStatus: conditions", () => {
 
   it("is Degraded, with reason WorkerObjectsRejected, when the API server refuses a worker object", () => {
     const message = 'Deployment.apps "aria-worker-studio" is invalid: spec.template.spec.nodeSelector: ...';
-    const status = poolStatus(modelPool({ replicas: 1 }), [brokenWorker()], [], NOW, message);
+    const status = poolStatus(modelPool({ replicas: 1 }), [brokenWorker()], [], NOW, {
+      reason: "WorkerObjectsRejected",
+      message,
+    });
     expect(conditions(status).Degraded).toEqual(["True", "WorkerObjectsRejected", message]);
   });
 

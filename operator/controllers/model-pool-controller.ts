@@ -1,38 +1,59 @@
 // Keeps a ModelPool's worker Deployment, Service, PodDisruptionBudget and model ConfigMap in line
 // with its spec, and reports the pool's health from the workers' heartbeats.
-import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import { MODEL_POOL } from "../../crds/api.ts";
 import type { Artwork } from "../../crds/artwork.ts";
 import { isActive, isTerminal } from "../../crds/artwork-conditions.ts";
 import { setCondition, type Condition } from "../../crds/condition.ts";
 import type { ModelLoadState, ModelPool, ModelPoolStatus } from "../../crds/model-pool.ts";
 import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/controller.ts";
-import { isInvalid, statusMessage } from "../../lib/kube/kube-errors.ts";
+import { isInvalid, isNotFound, statusMessage } from "../../lib/kube/kube-errors.ts";
 import { keyToString, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
 import { ObjectSeries } from "../../lib/observability/object-series.ts";
 import { changedBeyondProgress, poolKeyOf, type OperatorContext } from "../context.ts";
 import { isAlive, isSchedulable, type WorkerView } from "../scheduling/worker-view.ts";
-import { desiredObjects, SPEC_HASH_ANNOTATION, selectorString, workerName } from "./worker-deployment.ts";
+import {
+  desiredObjects,
+  reviewBindingName,
+  SPEC_HASH_ANNOTATION,
+  selectorString,
+  WORKER_SERVICE_ACCOUNT,
+  workerName,
+} from "./worker-deployment.ts";
 
 const FIELD_MANAGER = "aria-operator";
 /** Status changes with every heartbeat under load; one write per pool per interval is plenty. */
 const STATUS_INTERVAL_MS = 2_000;
+const CLAIM_RECHECK_MS = 15_000;
 
 /** Unbound and unfinished: waiting for a free worker (or for a problem to be fixed). */
 export function isQueued(art: Artwork) {
   return !isActive(art.status?.phase) && !isTerminal(art.status?.phase) && !art.metadata.deletionTimestamp;
 }
 
+/** Why the pool's worker pods cannot run at all, found by the controller (not by a worker). */
+export interface PoolProblem {
+  reason: "WorkerObjectsRejected" | "ImagesClaimMissing";
+  message: string;
+}
+
 /**
- * The pool's status as its workers' heartbeats and its Artworks show it (pure). `rejected` is the
- * API server's message when it refused a worker object made from this spec.
+ * The pool's status as its workers' heartbeats and its Artworks show it (pure). `problem` is what
+ * keeps its pods from running: the API server refused a worker object made from this spec, or
+ * the images claim the pods mount is not in the pool's namespace.
  */
 export function poolStatus(
   pool: ModelPool,
   workers: readonly WorkerView[],
   artworks: readonly Artwork[],
   now = Date.now(),
-  rejected?: string,
+  problem?: PoolProblem,
 ): ModelPoolStatus {
   const alive = workers.filter((w) => isAlive(w, now));
   const ready = alive.filter((w) => isSchedulable(w, now));
@@ -89,8 +110,8 @@ export function poolStatus(
       reason: scaling ? "ScalingUp" : "Stable",
       message: readyMsg,
     },
-    rejected
-      ? { type: "Degraded", status: "True", reason: "WorkerObjectsRejected", message: rejected }
+    problem
+      ? { type: "Degraded", status: "True", ...problem }
       : {
           type: "Degraded",
           status: loadFailed ? "True" : "False",
@@ -126,12 +147,16 @@ export function poolStatus(
 
 export class ModelPoolController implements Reconciler {
   private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly rbac: RbacAuthorizationV1Api;
   private readonly lastStatusWrite = new Map<string, number>();
   /** Pool gauges per pool: a deleted pool, or a model taken out of one, leaves no series behind. */
   private readonly series = new ObjectSeries();
 
   constructor(private readonly ctx: OperatorContext) {
     this.objects = KubernetesObjectApi.makeApiClient(ctx.kc);
+    this.core = ctx.kc.makeApiClient(CoreV1Api);
+    this.rbac = ctx.kc.makeApiClient(RbacAuthorizationV1Api);
   }
 
   setup(c: Controller) {
@@ -151,6 +176,8 @@ export class ModelPoolController implements Reconciler {
     if (!pool) {
       this.series.release(keyToString(key));
       this.lastStatusWrite.delete(keyToString(key));
+      if (this.ctx.caches.pools.list(key.namespace).length === 0)
+        await this.removeSharedObjects(key.namespace);
       return;
     }
     if (pool.metadata.deletionTimestamp) return;
@@ -180,7 +207,52 @@ export class ModelPoolController implements Reconciler {
         this.ctx.log.info({ modelpool: keyToString(key), hash }, "applied worker objects");
       }
     }
-    return this.updateStatus(pool, hash, rejected);
+    const problem: PoolProblem | undefined = rejected
+      ? { reason: "WorkerObjectsRejected", message: rejected }
+      : await this.missingImagesClaim(pool);
+    const result = await this.updateStatus(pool, hash, problem);
+    // Nothing tells this controller when someone creates the claim: look again.
+    return problem?.reason === "ImagesClaimMissing" ? { requeueAfterMs: CLAIM_RECHECK_MS } : result;
+  }
+
+  /**
+   * The images claim is namespaced: pods of a pool in another namespace than the operator's find
+   * it only if someone made one there. Asked only while the Deployment has pods that are not
+   * ready (none exist where workers run outside the cluster, as in local development).
+   */
+  private async missingImagesClaim(pool: ModelPool): Promise<PoolProblem | undefined> {
+    const { config } = this.ctx;
+    if (config.storageDir.startsWith("s3://")) return undefined;
+    const namespace = pool.metadata.namespace ?? "";
+    const pods = this.ctx.caches.deployments.get(namespace, workerName(pool))?.status;
+    if (!pods?.replicas || (pods.readyReplicas ?? 0) >= pods.replicas) return undefined;
+    try {
+      await this.core.readNamespacedPersistentVolumeClaim({ name: config.imagesClaim, namespace });
+      return undefined;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return {
+      reason: "ImagesClaimMissing",
+      message: `PersistentVolumeClaim "${config.imagesClaim}" (where workers store images) is not in namespace "${namespace}", so its worker pods cannot start: create it there on the same shared storage, or install Aria with object storage (storage.s3.bucket)`,
+    };
+  }
+
+  /**
+   * The worker ServiceAccount and its bindings are shared by a namespace's pools, so no pool owns
+   * them: they go when the namespace's last pool does.
+   */
+  private async removeSharedObjects(namespace: string) {
+    const gone = (err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    };
+    await this.core.deleteNamespacedServiceAccount({ name: WORKER_SERVICE_ACCOUNT, namespace }).catch(gone);
+    await this.rbac.deleteNamespacedRoleBinding({ name: WORKER_SERVICE_ACCOUNT, namespace }).catch(gone);
+    await this.rbac.deleteClusterRoleBinding({ name: reviewBindingName(namespace) }).catch(gone);
+    this.ctx.log.info(
+      { namespace },
+      "removed the worker ServiceAccount and bindings of the namespace's last pool",
+    );
   }
 
   private async apply(obj: KubernetesObject) {
@@ -190,18 +262,12 @@ export class ModelPoolController implements Reconciler {
   private async updateStatus(
     pool: ModelPool,
     hash: string,
-    rejected?: string,
+    problem?: PoolProblem,
   ): Promise<ReconcileResult | void> {
     const namespace = pool.metadata.namespace ?? "";
     const name = pool.metadata.name ?? "";
     const artworks = this.ctx.caches.artworks.list(namespace).filter((a) => a.spec.poolRef.name === name);
-    const status = poolStatus(
-      pool,
-      this.ctx.workers.forPool(namespace, name),
-      artworks,
-      Date.now(),
-      rejected,
-    );
+    const status = poolStatus(pool, this.ctx.workers.forPool(namespace, name), artworks, Date.now(), problem);
     const m = this.ctx.metrics;
     const labels = { namespace, pool: name };
     this.series.publish(objectKey(pool), [
