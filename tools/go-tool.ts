@@ -72,7 +72,11 @@ export async function ensureGoProgram(name: string, dir: string): Promise<string
   await mkdir(join(ariaCacheDir(), "bin"), { recursive: true });
   // Built beside its final name and renamed, so a concurrent build never leaves half a file.
   const partial = `${exe}.${process.pid}`;
-  await run("go", ["build", "-o", partial, "."], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  await run("go", ["build", "-trimpath", "-o", partial, "."], {
+    cwd: dir,
+    env: { ...process.env, CGO_ENABLED: "0" },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   await rename(partial, exe);
   return exe;
 }

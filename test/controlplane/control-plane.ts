@@ -7,7 +7,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { freePort } from "../../tools/free-port.ts";
 import { ensureBinaries, type ControlPlaneBinaries } from "./binaries.ts";
-import { makeCertificates } from "./certificates.ts";
+import { makeCertificates, makeClientCertificate } from "./certificates.ts";
 import { installCrds } from "./install-crds.ts";
 
 /** Users the static token file knows; tests use the unprivileged ones to check authorisation. */
@@ -22,19 +22,43 @@ export interface ControlPlaneState {
   kubectl: string;
   pids: number[];
   tokens: Record<LocalUser, string>;
+  /** Tokens of StartOptions.node's users. */
+  nodeTokens?: Record<string, string>;
   caCert: string;
   /** How the API server was started, so a fault test can start it again with the same flags. */
   apiserver: { binary: string; args: string[]; logFile: string };
 }
 
+/**
+ * Where the API server listens for a real node's pods: an address on an interface the node fixture
+ * made (never the machine's uplink), a fixed port, and the Service range kube-proxy serves.
+ */
+export interface NodeApiNetwork {
+  address: string;
+  port: number;
+  serviceCidr: string;
+  /** The `kubernetes` Service's IP, the first of serviceCidr; in the serving certificate. */
+  serviceIp: string;
+  /** More static-token users (user → groups), e.g. the kubelet's system:node:<name>. */
+  users: Record<string, string[]>;
+}
+
 export interface StartOptions {
   dataDir: string;
+  /** Serve a real node: Node,RBAC authorization, the ServiceAccount admission plugin, this network. */
+  node?: NodeApiNetwork;
   /** Detached processes outlive this one (npm run cluster:up); otherwise they are this process's children. */
   detached?: boolean;
   log?: (line: string) => void;
 }
 
-function startProcess(binary: string, args: string[], logFile: string, detached: boolean): ChildProcess {
+/** Starts a control-plane process logging to `logFile`; `detached` ones outlive this process. */
+export function startProcess(
+  binary: string,
+  args: string[],
+  logFile: string,
+  detached: boolean,
+): ChildProcess {
   // The log file itself is the child's stdout/stderr, so a detached child holds no pipe to this process.
   const fd = openSync(logFile, "a");
   const child = spawn(binary, args, { detached, stdio: ["ignore", fd, fd] });
@@ -74,9 +98,26 @@ async function waitHttps(
   }
 }
 
-async function tail(file: string, lines = 30) {
+export async function tail(file: string, lines = 30) {
   const text = await readFile(file, "utf8").catch(() => "");
   return text.split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * How the API server reaches kubelets (logs, exec): by the node's InternalIP, never its hostname
+ * (which would be looked up in the machine's DNS), with a client certificate kubelets trust.
+ */
+async function kubeletClientFlags(pki: string) {
+  const client = await makeClientCertificate(
+    pki,
+    "kubelet-client",
+    "/O=system:masters/CN=kube-apiserver-kubelet-client",
+  );
+  return [
+    "--kubelet-preferred-address-types=InternalIP",
+    `--kubelet-client-certificate=${client.cert}`,
+    `--kubelet-client-key=${client.key}`,
+  ];
 }
 
 export async function startControlPlane(options: StartOptions): Promise<ControlPlaneState> {
@@ -87,22 +128,31 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const bins: ControlPlaneBinaries = await ensureBinaries();
   const { dataDir } = options;
   await mkdir(join(dataDir, "pki"), { recursive: true });
-  const certs = await makeCertificates(join(dataDir, "pki"));
+  const node = options.node;
+  const certs = await makeCertificates(join(dataDir, "pki"), node ? [node.address, node.serviceIp] : []);
 
   const tokens = Object.fromEntries(LOCAL_USERS.map((u) => [u, randomBytes(24).toString("hex")])) as Record<
     LocalUser,
     string
   >;
+  const nodeTokens = Object.fromEntries(
+    Object.keys(node?.users ?? {}).map((u) => [u, randomBytes(24).toString("hex")]),
+  );
   const tokenFile = join(dataDir, "pki", "tokens.csv");
+  const tokenLine = (token: string, user: string, groups: string[]) =>
+    `${token},${user},${user}-uid${groups.length ? `,"${groups.join(",")}"` : ""}`;
   await writeFile(
     tokenFile,
-    LOCAL_USERS.map((u) => `${tokens[u]},${u},${u}-uid${u === "admin" ? ',"system:masters"' : ""}`).join(
-      "\n",
-    ) + "\n",
+    [
+      ...LOCAL_USERS.map((u) => tokenLine(tokens[u], u, u === "admin" ? ["system:masters"] : [])),
+      ...Object.entries(node?.users ?? {}).map(([u, groups]) => tokenLine(nodeTokens[u]!, u, groups)),
+    ].join("\n") + "\n",
     { mode: 0o600 },
   );
 
-  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdClient, etcdPeer] = [await freePort(), await freePort()];
+  const apiPort = node?.port ?? (await freePort());
+  const apiAddress = node?.address ?? "127.0.0.1";
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
   const exits = new Map<string, string>();
   const watchExit = (name: string, child: ChildProcess, logFile: string) =>
@@ -134,20 +184,24 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const apiLog = join(dataDir, "kube-apiserver.log");
   const apiserverArgs = [
     `--etcd-servers=${etcdUrl}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${apiAddress}`,
+    `--advertise-address=${apiAddress}`,
     `--secure-port=${apiPort}`,
     `--tls-cert-file=${certs.servingCert}`,
     `--tls-private-key-file=${certs.servingKey}`,
     `--client-ca-file=${certs.caCert}`,
     `--token-auth-file=${tokenFile}`,
-    "--authorization-mode=RBAC",
-    "--service-cluster-ip-range=10.0.0.0/24",
+    // A node's kubelet is authorized by the Node authorizer, as in any real cluster.
+    `--authorization-mode=${node ? "Node,RBAC" : "RBAC"}`,
+    `--service-cluster-ip-range=${node?.serviceCidr ?? "10.0.0.0/24"}`,
     "--service-account-issuer=https://kubernetes.default.svc",
     `--service-account-key-file=${certs.serviceAccountPub}`,
     `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-    // No controller-manager runs here to create default service accounts for pods.
-    "--disable-admission-plugins=ServiceAccount",
+    ...(node ? await kubeletClientFlags(join(dataDir, "pki")) : []),
+    // Without a node no controller-manager runs to create default service accounts for pods.
+    ...(node
+      ? ["--enable-admission-plugins=NodeRestriction"]
+      : ["--disable-admission-plugins=ServiceAccount"]),
     "--allow-privileged=true",
     `--cert-dir=${join(dataDir, "pki")}`,
     "--v=1",
@@ -155,7 +209,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const apiserver = startProcess(bins.kubeApiserver, apiserverArgs, apiLog, detached);
   watchExit("kube-apiserver", apiserver, apiLog);
 
-  const server = `https://127.0.0.1:${apiPort}`;
+  const server = `https://${apiAddress}:${apiPort}`;
   const ca = await readFile(certs.caCert);
   const pids = [etcd.pid, apiserver.pid].filter((p): p is number => typeof p === "number");
   const kubeconfig = join(dataDir, "kubeconfig");
@@ -184,6 +238,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
     kubectl: bins.kubectl,
     pids,
     tokens,
+    ...(node ? { nodeTokens } : {}),
     caCert: certs.caCert,
     apiserver: { binary: bins.kubeApiserver, args: apiserverArgs, logFile: apiLog },
   };
@@ -244,7 +299,7 @@ current-context: aria-local
 `;
 }
 
-function killQuietly(pid: number) {
+export function killQuietly(pid: number) {
   try {
     process.kill(pid, "SIGTERM");
   } catch {
@@ -258,24 +313,27 @@ export async function stopControlPlane(
   removeData = true,
 ) {
   // apiserver first, so it does not log etcd connection errors while shutting down.
-  for (const pid of [...state.pids].reverse()) {
-    killQuietly(pid);
-    const deadline = Date.now() + 10_000;
-    while (alive(pid)) {
-      if (Date.now() > deadline) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          break;
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  for (const pid of [...state.pids].reverse()) await stopProcess(pid);
   if (removeData) await rm(state.dataDir, { recursive: true, force: true });
 }
 
-function alive(pid: number) {
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopProcess(pid: number, graceMs = 10_000) {
+  killQuietly(pid);
+  const deadline = Date.now() + graceMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function alive(pid: number) {
   try {
     process.kill(pid, 0);
     return true;

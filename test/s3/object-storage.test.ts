@@ -25,7 +25,7 @@ import { createNamespace } from "../support/cluster.ts";
 import { kubectlAria } from "../support/kubectl-aria.ts";
 import { startOperator, startWorker, stopAll } from "../support/processes.ts";
 import { waitForWorkerReady, waitForWorkerReport } from "../support/waits.ts";
-import { startS3Server, type S3Server } from "./versitygw.ts";
+import { startS3Server, type S3Server } from "../support/versitygw.ts";
 
 let ns: string;
 let s3: S3Server;

@@ -20,7 +20,7 @@ function pluginBin(): string {
   return bin;
 }
 
-/** `kubectl aria ARGS`, found by kubectl on the PATH, with the local control plane's kubeconfig. */
+/** `kubectl aria ARGS`, found by kubectl on the PATH, with the local control plane's kubeconfig unless `env` names another. */
 export function kubectlAria(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   const cp = controlPlane();
   const path = `${pluginBin()}:${dirname(process.execPath)}:${process.env.PATH}`;
@@ -28,7 +28,7 @@ export function kubectlAria(args: string[], env: Record<string, string> = {}, cw
     execFile(
       cp.kubectl,
       ["aria", ...args],
-      { cwd, env: { ...process.env, ...env, KUBECONFIG: cp.kubeconfig, PATH: path } },
+      { cwd, env: { ...process.env, KUBECONFIG: cp.kubeconfig, ...env, PATH: path } },
       (err, stdout, stderr) =>
         done({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
     );

@@ -1,4 +1,4 @@
-// A real S3 server on loopback for the object-storage tests: versitygw (Apache-2.0; serves a POSIX
+// A real S3 server for the object-storage and node tests: versitygw (Apache-2.0; serves a POSIX
 // directory and checks SigV4 signatures as S3 does), built from the Go module proxy once and cached
 // outside git beside the control plane's binaries.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,7 +26,8 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-export async function startS3Server(): Promise<S3Server> {
+/** Serves a fresh directory on `address` (loopback, or a local node's API address for its pods). */
+export async function startS3Server(address = "127.0.0.1"): Promise<S3Server> {
   const exe = await ensureVersitygw();
   const root = await mkdtemp(join(tmpdir(), "aria-s3-"));
   const port = await freePort();
@@ -34,14 +35,14 @@ export async function startS3Server(): Promise<S3Server> {
   const secretAccessKey = "aria-test-secret-0123456789";
   const child: ChildProcess = spawn(
     exe,
-    ["--access", accessKeyId, "--secret", secretAccessKey, "--port", `127.0.0.1:${port}`, "posix", root],
+    ["--access", accessKeyId, "--secret", secretAccessKey, "--port", `${address}:${port}`, "posix", root],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },
   );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${address}:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`versitygw exited ${child.exitCode}: ${stderr}`);

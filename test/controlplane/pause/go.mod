@@ -1,0 +1,3 @@
+module aria.dev/pause
+
+go 1.24
