@@ -1,7 +1,9 @@
 // `npm run images`: the operator and worker images as tarballs in dist/images/, built without a
 // container engine: a cached Debian base (rootfs.ts), the official Node binary (node-binary.ts) and
 // the esbuild bundles (bundle.ts) appended as layers with crane, then configured with crane mutate.
-// `podman load -i` / `docker load -i` / `ctr images import` take the tarballs.
+// `podman load -i` / `docker load -i` / `ctr images import` take the tarballs. `--cuda` also builds
+// the CUDA worker (cuda-libraries.ts); its CUDA layer is 2.2 GB (1.5 GB gzipped), so plain builds
+// and CI skip it.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,7 +12,18 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { bundleModelBaker, bundleOperator, bundleWorker } from "./bundle.ts";
 import { ensureCrane, startRegistry } from "./crane.ts";
-import { IMAGES, imageLabels, imageTag, MODELS_DIR, NODE_BIN, USER, type ImageSpec } from "./image-spec.ts";
+import { ensureCudaLayer, stageCudaLibraries } from "./cuda-libraries.ts";
+import {
+  CUDA_WORKER,
+  IMAGES,
+  imageFileName,
+  imageLabels,
+  imageTag,
+  MODELS_DIR,
+  NODE_BIN,
+  USER,
+  type ImageSpec,
+} from "./image-spec.ts";
 import { packLayer } from "./layer.ts";
 import { ensureNodeTarball } from "./node-binary.ts";
 import { ensureRootfs } from "./rootfs.ts";
@@ -21,7 +34,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const IMAGES_DIR = join(ROOT, "dist", "images");
 
 /** The image tarball of each image. */
-export const imageTarball = (spec: ImageSpec) => join(IMAGES_DIR, `aria-${spec.name}.tar`);
+export const imageTarball = (spec: ImageSpec) => join(IMAGES_DIR, `${imageFileName(spec)}.tar`);
 
 /** The app's files under <root>/opt/aria (the worker's with its native packages and baked models). */
 export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
@@ -41,14 +54,16 @@ export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
 
 async function buildImage(
   spec: ImageSpec,
-  layers: { base: string; node: string },
+  layers: { base: string; node: string; cuda?: string },
   ctx: { crane: string; registry: string; work: string; epoch: string; revision: string },
 ): Promise<string> {
-  const root = join(ctx.work, spec.name);
+  const root = join(ctx.work, imageFileName(spec));
   await stageApp(spec, root);
   // APP_DIR sits under /opt.
-  const app = await packLayer(root, ["opt"], join(ctx.work, `${spec.name}-app.tar`), ctx.epoch);
-  const staged = `${ctx.registry}/aria-${spec.name}:build`;
+  const app = await packLayer(root, ["opt"], join(ctx.work, `${imageFileName(spec)}-app.tar`), ctx.epoch);
+  // The CUDA libraries change less often than the app: below it, so a new version pushes only the app.
+  const cuda = spec.variant === "cuda" && layers.cuda ? ["-f", layers.cuda] : [];
+  const staged = `${ctx.registry}/${imageFileName(spec)}:build`;
   await run(ctx.crane, [
     "append",
     "--oci-empty-base",
@@ -56,6 +71,7 @@ async function buildImage(
     layers.base,
     "-f",
     layers.node,
+    ...cuda,
     "-f",
     app,
     "-t",
@@ -79,11 +95,13 @@ async function buildImage(
   return out;
 }
 
-/** Builds both images; returns their tarballs. */
-export async function buildImages(): Promise<string[]> {
+/** Builds the images (the operator and the CPU worker unless told otherwise); returns their tarballs. */
+export async function buildImages(specs: ImageSpec[] = Object.values(IMAGES)): Promise<string[]> {
   const started = performance.now();
   const [crane, rootfs, nodeTgz] = await Promise.all([ensureCrane(), ensureRootfs(), ensureNodeTarball()]);
   console.log(`base: ${rootfs.tarball} (${rootfs.cached ? "cached" : "built"})`);
+  const cudaLayer = specs.some((spec) => spec.variant === "cuda") ? await ensureCudaLayer() : undefined;
+  if (cudaLayer) console.log(`cuda: ${cudaLayer.tarball} (${cudaLayer.cached ? "cached" : "built"})`);
   const { stdout: revision } = await run("git", ["rev-parse", "HEAD"], { cwd: ROOT });
   const { stdout: epoch } = await run("git", ["log", "-1", "--format=%ct"], { cwd: ROOT });
   const work = await mkdtemp(join(tmpdir(), "aria-images-"));
@@ -96,10 +114,10 @@ export async function buildImages(): Promise<string[]> {
     const node = await packLayer(nodeRoot, ["usr"], join(work, "node.tar"), epoch.trim());
     await mkdir(IMAGES_DIR, { recursive: true });
     const ctx = { crane, registry: registry.host, work, epoch: epoch.trim(), revision: revision.trim() };
-    const layers = { base: rootfs.tarball, node };
+    const layers = { base: rootfs.tarball, node, cuda: cudaLayer?.tarball };
     const outs = [];
-    for (const spec of Object.values(IMAGES)) outs.push(await buildImage(spec, layers, ctx));
-    for (const [i, spec] of Object.values(IMAGES).entries()) {
+    for (const spec of specs) outs.push(await buildImage(spec, layers, ctx));
+    for (const [i, spec] of specs.entries()) {
       const mib = ((await stat(outs[i]!)).size / 2 ** 20).toFixed(1);
       console.log(`${imageTag(spec)}: ${outs[i]} (${mib} MiB)`);
     }
@@ -112,12 +130,15 @@ export async function buildImages(): Promise<string[]> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  // `stage operator|worker DIR`: only the app's files, for images/Dockerfile.
+  // `stage operator|worker DIR`: only the app's files, for images/Dockerfile; `stage cuda DIR`: the
+  // CUDA worker's libraries, for its worker-cuda target.
   const [command, name, dir] = process.argv.slice(2);
   if (command === "stage" && (name === "operator" || name === "worker") && dir)
     await stageApp(IMAGES[name], dir);
+  else if (command === "stage" && name === "cuda" && dir) await stageCudaLibraries(dir);
+  else if (command === "--cuda") await buildImages([...Object.values(IMAGES), CUDA_WORKER]);
   else if (command) {
-    console.error("usage: tsx images/build.ts [stage operator|worker DIR]");
+    console.error("usage: tsx images/build.ts [--cuda | stage operator|worker|cuda DIR]");
     process.exit(2);
   } else await buildImages();
 }

@@ -15,15 +15,17 @@ export const USER = "65532:65532";
 
 /**
  * Debian packages of the base root filesystem: what Node, sharp's libvips and onnxruntime link
- * against, and the CA bundle for an API server's or S3's certificate chain.
+ * against (zlib: the CUDA worker's cuDNN), and the CA bundle for an API server's or S3's certificate chain.
  */
-export const BASE_PACKAGES = ["libc6", "libgcc-s1", "libstdc++6", "ca-certificates"];
+export const BASE_PACKAGES = ["libc6", "libgcc-s1", "libstdc++6", "zlib1g", "ca-certificates"];
 export const DEBIAN_SUITE = "bookworm";
 
 export const NODE_BIN = "/usr/local/bin/node";
 export const APP_DIR = "/opt/aria";
 /** The worker's built-in models, built at image build time, found there by ARIA_MODEL_CACHE. */
 export const MODELS_DIR = "/opt/aria/models";
+/** The CUDA worker's CUDA runtime, cuBLAS, cuDNN, ... (images/cuda-libraries.ts), on LD_LIBRARY_PATH. */
+export const CUDA_LIB_DIR = "/opt/aria/cuda/lib";
 
 export type ImageName = "operator" | "worker";
 
@@ -35,6 +37,8 @@ export interface ImageSpec {
   entrypoint: string[];
   env: Record<string, string>;
   description: string;
+  /** A variant of the image: its tag and tarball carry the suffix `-<variant>`. */
+  variant?: "cuda";
 }
 
 const common = {
@@ -63,7 +67,23 @@ export const IMAGES: Record<ImageName, ImageSpec> = {
   },
 };
 
-export const imageTag = (spec: ImageSpec) => `${spec.repository}:${VERSION}`;
+/**
+ * The worker with onnxruntime's CUDA execution provider and the CUDA libraries in a layer of their
+ * own (`npm run images -- --cuda`); the NVIDIA container toolkit supplies the driver at run time.
+ */
+export const CUDA_WORKER: ImageSpec = {
+  ...IMAGES.worker,
+  env: { ...IMAGES.worker.env, LD_LIBRARY_PATH: CUDA_LIB_DIR },
+  description: `${pkg.description}: the worker (CUDA inference)`,
+  variant: "cuda",
+};
+
+const suffix = (spec: ImageSpec) => (spec.variant ? `-${spec.variant}` : "");
+
+export const imageTag = (spec: ImageSpec) => `${spec.repository}:${VERSION}${suffix(spec)}`;
+
+/** The image's name as a file name: aria-worker, aria-worker-cuda. */
+export const imageFileName = (spec: ImageSpec) => `aria-${spec.name}${suffix(spec)}`;
 
 /** org.opencontainers.image.* annotations as labels. */
 export function imageLabels(spec: ImageSpec, revision: string): Record<string, string> {

@@ -22,7 +22,7 @@ const PACKAGES = [
 const DROPPED = /(\.d\.[cm]?ts|\.map|\.md)$|^(script|install|src|docs?)$/;
 
 /** onnxruntime-node ships every platform's binding under bin/napi-v6/<os>/<arch>. */
-const ORT_BINARIES = join("onnxruntime-node", "bin", "napi-v6");
+export const ORT_BINARIES = join("onnxruntime-node", "bin", "napi-v6");
 
 export async function copyRuntimeModules(from: string, to: string): Promise<void> {
   for (const name of PACKAGES) {

@@ -2,7 +2,7 @@
 // entrypoint, working directory and environment per target.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BASE_PACKAGES, IMAGES, USER, type ImageName } from "../../images/image-spec.ts";
+import { BASE_PACKAGES, CUDA_WORKER, IMAGES, USER, type ImageSpec } from "../../images/image-spec.ts";
 
 interface Stage {
   from: string;
@@ -45,8 +45,11 @@ function parseDockerfile(text: string): Map<string, Stage> {
 const stages = parseDockerfile(readFileSync(new URL("../../images/Dockerfile", import.meta.url), "utf8"));
 
 describe("images/Dockerfile", () => {
-  it.each(Object.keys(IMAGES) as ImageName[])("the %s target runs as the crane-built image does", (name) => {
-    const spec = IMAGES[name];
+  const targets: [string, ImageSpec][] = [
+    ...Object.values(IMAGES).map((spec): [string, ImageSpec] => [spec.name, spec]),
+    ["worker-cuda", CUDA_WORKER],
+  ];
+  it.each(targets)("the %s target runs as the crane-built image does", (name, spec) => {
     const stage = stages.get(name);
     expect(stage, `no stage "${name}"`).toBeDefined();
     expect(stage?.user).toBe(USER);
