@@ -27,7 +27,9 @@ import { ArtworkController } from "./controllers/artwork-controller.ts";
 import { LearningController } from "./controllers/learning-controller.ts";
 import { ModelPoolController } from "./controllers/model-pool-controller.ts";
 import { PoolScheduler } from "./controllers/pool-scheduler.ts";
+import { CallerAccess } from "./http/caller-access.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
+import { galleryRouter } from "./http/gallery-api.ts";
 import { createApiServer } from "./http/server.ts";
 import { createProbeServer } from "../lib/http/probe-server.ts";
 import { listen } from "../lib/http/listen.ts";
@@ -154,7 +156,12 @@ export class Operator {
       certFile: ctx.config.tlsCertFile,
       keyFile: ctx.config.tlsPrivateKeyFile,
     });
-    const api = createApiServer({ certificate, log: ctx.log, api: feedbackRouter(ctx) });
+    const access = new CallerAccess(ctx);
+    const api = createApiServer({
+      certificate,
+      log: ctx.log,
+      api: [feedbackRouter(ctx, access), galleryRouter(ctx, access)],
+    });
     this.servers = [probes, api];
     const port = await listen(probes, ctx.config.metricsPort, ctx.config.bindAddress);
     const securePort = await listen(api, ctx.config.securePort, ctx.config.bindAddress);

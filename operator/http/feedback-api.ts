@@ -1,63 +1,28 @@
 // The feedback API: people (or the gallery) react to an Artwork over HTTP. Callers authenticate
 // with a Kubernetes bearer token (TokenReview) and must be allowed to patch that Artwork
 // (SubjectAccessReview); the reaction is written as the same annotation kubectl would set.
-import express, { type Request, type Response, type Router } from "express";
-import { ARTWORK, GROUP, LEARNING_STATE } from "../../crds/api.ts";
+import express, { type Router } from "express";
+import { GROUP, LEARNING_STATE } from "../../crds/api.ts";
 import { ARTWORK_DEFAULTS, MOODS } from "../../crds/artwork.ts";
 import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
 import { generatorModels, learningStateName, type OperatorContext } from "../context.ts";
 import { isFeedbackAction } from "../learning/feedback-log.ts";
 import { ReactionCommitter, type CommitOutcome } from "../learning/reaction-committer.ts";
 import { suggest } from "../learning/suggestion.ts";
-import { AccessReviewer, type ReviewedUser } from "../../lib/kube/access-reviewer.ts";
-import { bearerToken } from "../../lib/http/bearer-token.ts";
+import { badRequest as bad } from "./bad-request.ts";
+import type { CallerAccess } from "./caller-access.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function bad(res: Response, field: string, message: string) {
-  res.status(400).json({ error: message, field });
-}
-
-export function feedbackRouter(ctx: OperatorContext): Router {
+export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Router {
   const router = express.Router();
   router.use(express.json({ limit: "16kb" }));
-  const reviewer = new AccessReviewer({
-    kc: ctx.kc,
-    audiences: ctx.config.tokenAudiences,
-    ttlMs: ctx.config.authCacheTtlMs,
-  });
   const committer = new ReactionCommitter(ctx);
-
-  async function authenticate(req: Request, res: Response) {
-    const token = bearerToken(req.headers);
-    if (!token) {
-      res
-        .status(401)
-        .json({ error: "a Kubernetes bearer token is required (Authorization: Bearer <token>)" });
-      return undefined;
-    }
-    const user = await reviewer.authenticate(token);
-    if (!user) {
-      res.status(401).json({ error: "the bearer token was not accepted by the Kubernetes API" });
-      return undefined;
-    }
-    return user;
-  }
-
-  function allowed(user: ReviewedUser, verb: string, namespace: string, name?: string) {
-    return reviewer.allowed(user, {
-      group: GROUP,
-      resource: ARTWORK.plural,
-      verb,
-      namespace,
-      ...(name ? { name } : {}),
-    });
-  }
 
   router.post("/feedback", async (req, res, next) => {
     try {
-      const user = await authenticate(req, res);
+      const user = await access.authenticate(req, res);
       if (!user) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const namespace = body.namespace ?? "default";
@@ -72,7 +37,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
         return bad(res, "requestId", "requestId must be 1-64 letters, digits, '-' or '_'");
       }
-      if (!(await allowed(user, "patch", namespace, artwork))) {
+      if (!(await access.mayArtworks(user, "patch", namespace, artwork))) {
         res.status(403).json({
           error: `${user.username} may not patch artworks.${GROUP} "${artwork}" in namespace "${namespace}"`,
         });
@@ -98,12 +63,12 @@ export function feedbackRouter(ctx: OperatorContext): Router {
 
   router.get("/feedback/stats", async (req, res, next) => {
     try {
-      const user = await authenticate(req, res);
+      const user = await access.authenticate(req, res);
       if (!user) return;
       const namespace = typeof req.query.namespace === "string" ? req.query.namespace : "default";
       if (!DNS.test(namespace)) return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       // It answers with every LearningState of the namespace, as `kubectl get learningstates` would.
-      const canList = await reviewer.allowed(user, {
+      const canList = await access.reviewer.allowed(user, {
         group: GROUP,
         resource: LEARNING_STATE.plural,
         verb: "list",
@@ -130,7 +95,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
 
   router.post("/suggestions", async (req, res, next) => {
     try {
-      const user = await authenticate(req, res);
+      const user = await access.authenticate(req, res);
       if (!user) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const namespace = body.namespace ?? "default";
@@ -142,7 +107,7 @@ export function feedbackRouter(ctx: OperatorContext): Router {
       if (typeof mood !== "string" || !(MOODS as readonly string[]).includes(mood)) {
         return bad(res, "mood", `mood must be one of ${MOODS.join(", ")}`);
       }
-      if (!(await allowed(user, "create", namespace))) {
+      if (!(await access.mayArtworks(user, "create", namespace))) {
         res
           .status(403)
           .json({ error: `${user.username} may not create artworks.${GROUP} in namespace "${namespace}"` });

@@ -1,4 +1,4 @@
-// The operator's HTTPS endpoint: the feedback API, whose callers send Kubernetes bearer tokens.
+// The operator's HTTPS endpoint: the feedback and gallery APIs, whose callers send Kubernetes bearer tokens.
 // (Probes and metrics are on a plain port of their own: lib/http/probe-server.ts.)
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -11,7 +11,8 @@ import type { Logger } from "../../lib/observability/logger.ts";
 export function createApiServer(options: {
   certificate: ServingCertificate;
   log: Logger;
-  api: express.Router;
+  /** The routers under /api, in order. */
+  api: express.Router[];
 }): Server {
   const app = express();
   app.disable("x-powered-by");
