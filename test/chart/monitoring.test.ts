@@ -1,7 +1,8 @@
 // The chart's monitoring as a Prometheus Operator user meets it: rendered only where the API is
 // served, accepted by the real prometheus-operator CRDs, every rule's PromQL parsed by
 // Prometheus' own parser and naming only metrics the operator really exports; the Grafana
-// dashboard's panels likewise, over the metrics of a live operator and worker.
+// dashboard's panels likewise, over the metrics of a live operator and worker; and every query
+// evaluated by Prometheus' own engine over two scrapes of them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { parseAllDocuments } from "yaml";
@@ -9,8 +10,8 @@ import { registerGpuMemory } from "../../worker/gpu-memory.ts";
 import { createNamespace, kubectl } from "../support/cluster.ts";
 import { helmTemplate } from "../support/helm.ts";
 import { installPrometheusOperatorCrds } from "../support/prometheus-operator-crds.ts";
-import { metricNames, promqlErrors, type Query } from "../support/promql.ts";
-import { createPool } from "../support/artworks.ts";
+import { evaluatePromql, metricNames, promqlErrors, type Query, type Scrape } from "../support/promql.ts";
+import { createArtwork, createPool, eventually, getArtwork, isReady, QUICK } from "../support/artworks.ts";
 import {
   startOperator,
   startWorker,
@@ -32,6 +33,35 @@ const kinds = (manifest: string) =>
   parseAllDocuments(manifest)
     .map((d) => d.toJSON() as Obj | null)
     .filter((o): o is Obj => o !== null);
+
+/** The PrometheusRule's alerts, as the chart renders them. */
+async function ruleQueries(): Promise<Query[]> {
+  const manifest = await helmTemplate({ set: ENABLED, apiVersions: APIS });
+  const rule = kinds(manifest).find((o) => o.kind === "PrometheusRule");
+  return (rule?.spec.groups ?? []).flatMap((g) => g.rules.map((r) => ({ name: r.alert, expr: r.expr })));
+}
+
+/** The Grafana dashboard ConfigMap's labels, the dashboard and every panel's query. */
+async function dashboardQueries() {
+  const manifest = await helmTemplate({ set: { "monitoring.grafanaDashboard.enabled": true } });
+  const cm = parseAllDocuments(manifest)
+    .map(
+      (d) =>
+        d.toJSON() as {
+          kind: string;
+          metadata: { labels: Record<string, string> };
+          data: Record<string, string>;
+        },
+    )
+    .find((o) => o?.kind === "ConfigMap");
+  const dashboard = JSON.parse(cm!.data["aria.json"]!) as {
+    panels: { type: string; title: string; targets?: { expr: string }[] }[];
+  };
+  const queries: Query[] = dashboard.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ name: p.title, expr: t.expr })),
+  );
+  return { labels: cm!.metadata.labels, dashboard, queries };
+}
 
 let namespace: string;
 let operator: OperatorProc;
@@ -77,11 +107,7 @@ describe("chart monitoring", () => {
   });
 
   it("alerts on what the issue names, in PromQL that parses, over metrics the operator exports", async () => {
-    const manifest = await helmTemplate({ set: ENABLED, apiVersions: APIS });
-    const rule = kinds(manifest).find((o) => o.kind === "PrometheusRule");
-    const queries: Query[] = (rule?.spec.groups ?? []).flatMap((g) =>
-      g.rules.map((r) => ({ name: r.alert, expr: r.expr })),
-    );
+    const queries = await ruleQueries();
     expect(queries.map((q) => q.name).sort()).toEqual([
       "AriaGenerationErrorRateHigh",
       "AriaLearningNotFolding",
@@ -98,24 +124,8 @@ describe("chart monitoring", () => {
   });
 
   it("ships a Grafana dashboard whose every panel queries, in valid PromQL, metrics Aria exports", async () => {
-    const manifest = await helmTemplate({ set: { "monitoring.grafanaDashboard.enabled": true } });
-    const cm = parseAllDocuments(manifest)
-      .map(
-        (d) =>
-          d.toJSON() as {
-            kind: string;
-            metadata: { labels: Record<string, string> };
-            data: Record<string, string>;
-          },
-      )
-      .find((o) => o?.kind === "ConfigMap");
-    expect(cm?.metadata.labels.grafana_dashboard).toBe("1");
-    const dashboard = JSON.parse(cm!.data["aria.json"]!) as {
-      panels: { type: string; title: string; targets?: { expr: string }[] }[];
-    };
-    const queries = dashboard.panels.flatMap((p) =>
-      (p.targets ?? []).map((t) => ({ name: p.title, expr: t.expr })),
-    );
+    const { labels, dashboard, queries } = await dashboardQueries();
+    expect(labels.grafana_dashboard).toBe("1");
     const titles = dashboard.panels.map((p) => p.title);
     expect(titles).toEqual(
       expect.arrayContaining(["Render duration (p50, p95)", "Queue depth", "GPU memory"]),
@@ -130,5 +140,33 @@ describe("chart monitoring", () => {
       ...(await cuda.getMetricsAsJSON()).map((m) => m.name),
     ]);
     expect(queries.flatMap((q) => metricNames(q.expr).filter((n) => !exported.has(n)))).toEqual([]);
+  });
+  it("evaluates every alert and panel with Prometheus' engine over two scrapes of a live operator and worker", async () => {
+    const scrape = async (): Promise<Scrape[]> =>
+      Promise.all(
+        [operator, worker].map(async (proc, i) => ({
+          instance: ["operator", "worker"][i]!,
+          atMs: Date.now(),
+          text: (await httpGet(proc, "/metrics")).body,
+        })),
+      );
+    const render = async (name: string) => {
+      await createArtwork(namespace, name, { ...QUICK, poolRef: { name: "studio" } });
+      await eventually(() => getArtwork(namespace, name), isReady, 60_000);
+    };
+    // A render before each scrape: every series a rate() reads is in both, and grew between them.
+    await render("observed-1");
+    const first = await scrape();
+    await render("observed-2");
+    await new Promise((r) => setTimeout(r, 1000));
+    const scrapes = [...first, ...(await scrape())];
+    const alerts = await evaluatePromql(await ruleQueries(), scrapes);
+    const panels = await evaluatePromql((await dashboardQueries()).queries, scrapes);
+    expect([...alerts, ...panels].filter((e) => e.error)).toEqual([]);
+    // A healthy pool with a warm worker and a render that succeeded: no alert fires.
+    expect(alerts.filter((e) => e.series > 0)).toEqual([]);
+    const series = Object.fromEntries(panels.map((e) => [e.name, e.series]));
+    for (const panel of ["Warm workers", "Render duration (p50, p95)", "Queue depth"])
+      expect(series[panel], panel).toBeGreaterThan(0);
   });
 });
