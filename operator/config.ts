@@ -125,7 +125,7 @@ const OPTIONS = {
   "worker-image": {
     env: "ARIA_WORKER_IMAGE",
     default: "ghcr.io/aria-dev/aria:0.1.0",
-    help: "Default worker image of pools",
+    help: "Default worker image of pools (cuda pools run its -cuda tag)",
   },
   "images-claim": {
     env: "ARIA_IMAGES_CLAIM",

@@ -18,6 +18,19 @@ function podOf(p: ModelPool, argv: string[] = []) {
 }
 
 describe("the worker Deployment", () => {
+  it("runs the -cuda variant of the worker image for a cuda pool that names no image", () => {
+    const argv = ["--worker-image", "registry.example.com:5000/aria/aria-worker:1.2"];
+    expect(podOf(pool({ accelerator: "cuda" }), argv).worker.image).toBe(
+      "registry.example.com:5000/aria/aria-worker:1.2-cuda",
+    );
+    expect(podOf(pool({ accelerator: "cpu" }), argv).worker.image).toBe(
+      "registry.example.com:5000/aria/aria-worker:1.2",
+    );
+    expect(podOf(pool({ accelerator: "cuda", image: "ghcr.io/me/mine:3" }), argv).worker.image).toBe(
+      "ghcr.io/me/mine:3",
+    );
+  });
+
   it("runs the image's own entrypoint, with the worker's flags as args", () => {
     const { worker } = podOf(pool());
     expect(worker.command).toBeUndefined();

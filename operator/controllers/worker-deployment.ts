@@ -33,6 +33,14 @@ export function reviewBindingName(namespace: string) {
   return `${WORKER_REVIEWS_ROLE}-${namespace}`;
 }
 
+/** The CUDA variant of a worker image: its tag with "-cuda" (images/image-spec.ts builds both). */
+export function cudaImage(image: string) {
+  const at = image.indexOf("@");
+  const name = at === -1 ? image : image.slice(0, at);
+  const tagged = name.lastIndexOf(":") > name.lastIndexOf("/");
+  return tagged ? `${name}-cuda` : `${name}:latest-cuda`;
+}
+
 export function workerName(pool: ModelPool) {
   return `${WORKER_NAME_PREFIX}${pool.metadata.name}`;
 }
@@ -179,7 +187,7 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
           containers: [
             {
               name: "worker",
-              image: spec.image ?? config.workerImage,
+              image: spec.image ?? (cuda ? cudaImage(config.workerImage) : config.workerImage),
               ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
               // The image's entrypoint starts the worker; these are its flags.
               args: [

@@ -14,25 +14,9 @@ import { kubeconfigYaml } from "../controlplane/control-plane.ts";
 import { createArtwork, createPool, eventually, getArtwork, isReady, QUICK } from "../support/artworks.ts";
 import { controlPlane, createNamespace } from "../support/cluster.ts";
 import { startOperator, stopAll, storageDir } from "../support/processes.ts";
+import { PODMAN_RUN } from "./podman-worker.ts";
 
 const run = promisify(execFile);
-
-/** The flags this machine's podman needs (design.md: crun fails on the hybrid cgroups). */
-const PODMAN_RUN = [
-  "run",
-  "--rm",
-  "--runtime",
-  "runc",
-  "--cgroup-manager",
-  "cgroupfs",
-  "--ulimit",
-  "nofile=20000:20000",
-  "--ulimit",
-  "nproc=4096:4096",
-  "--read-only",
-  "--network",
-  "host",
-];
 
 const containers: string[] = [];
 let worker: ChildProcess | undefined;
