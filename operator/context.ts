@@ -11,6 +11,7 @@ import type { Informer } from "../lib/kube/informer.ts";
 import type { ObjectKey } from "../lib/kube/object-key.ts";
 import { changedBeyondStatus } from "../lib/kube/update-filter.ts";
 import type { Logger } from "../lib/observability/logger.ts";
+import type { ImageStore } from "../lib/storage/image-store.ts";
 import type { OperatorConfig } from "./config.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import type { WorkerRegistry } from "./scheduling/worker-registry.ts";
@@ -31,6 +32,8 @@ export interface OperatorContext {
   client: CustomObjectClient;
   caches: Caches;
   workers: WorkerRegistry;
+  /** Where workers store images: the finalizer deletes them, the gallery reads them. */
+  images: ImageStore;
   /** Asks another controller to look at a key (its own watches are declared in its setup). */
   enqueue: (controller: ControllerName, key: ObjectKey) => void;
   /** Caches run on standby replicas too; what only the leader may do checks this. */

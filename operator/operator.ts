@@ -34,6 +34,7 @@ import { createApiServer } from "./http/server.ts";
 import { createProbeServer } from "../lib/http/probe-server.ts";
 import { listen } from "../lib/http/listen.ts";
 import { servingCertificate } from "../lib/http/serving-certificate.ts";
+import { openImageStore } from "../lib/storage/open-image-store.ts";
 import { operatorMetrics } from "./metrics.ts";
 import { WorkerRegistry } from "./scheduling/worker-registry.ts";
 
@@ -93,6 +94,10 @@ export class Operator {
       client: new CustomObjectClient(kc),
       caches,
       workers: new WorkerRegistry(caches.leases, undefined, undefined, () => this.api.lastReachedAt()),
+      images: openImageStore({
+        location: config.storageDir,
+        ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}),
+      }),
       // Controllers are made below; a reconcile only runs once they all exist.
       enqueue: (controller, key) => this.controllers[controller].enqueue(key),
       isLeader: () => this.leading,

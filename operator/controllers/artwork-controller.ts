@@ -13,7 +13,6 @@ import type { Controller, ReconcileResult, Reconciler } from "../../lib/kube/con
 import { isNotFound } from "../../lib/kube/kube-errors.ts";
 import { keyOf, objectKey, type ObjectKey } from "../../lib/kube/object-key.ts";
 import type { ImageStore } from "../../lib/storage/image-store.ts";
-import { openImageStore } from "../../lib/storage/open-image-store.ts";
 import { changedBeyondProgress, generatorModels, poolKeyOf, type OperatorContext } from "../context.ts";
 import { deletionStep, FeedbackIntake } from "../learning/feedback-intake.ts";
 import { writeBindingMetadata } from "../scheduling/artwork-binding.ts";
@@ -119,10 +118,7 @@ export class ArtworkController implements Reconciler {
   private readonly feedback: FeedbackIntake;
 
   constructor(private readonly ctx: OperatorContext) {
-    this.store = openImageStore({
-      location: ctx.config.storageDir,
-      ...(ctx.config.s3Endpoint ? { s3Endpoint: ctx.config.s3Endpoint } : {}),
-    });
+    this.store = ctx.images;
     this.feedback = new FeedbackIntake(ctx);
   }
 
