@@ -61,6 +61,18 @@ export interface WorkerReport {
   /** Artworks the worker runs at once. */
   capacity: number;
   draining?: boolean;
+  /** Where its live previews are served, so the operator can relay them to the gallery. */
+  stream?: WorkerStreamEndpoint;
+}
+
+/**
+ * A worker's preview endpoint: wss://<pod IP>:<port>, and its certificate's SHA-256 fingerprint,
+ * which the operator pins (a worker's certificate is self-signed unless one is mounted; its Lease,
+ * written with its own ServiceAccount, is the trusted channel that names it).
+ */
+export interface WorkerStreamEndpoint {
+  url: string;
+  certificateSha256: string;
 }
 
 /** One reaction in FEEDBACK_LOG_ANNOTATION; the annotation is user-writable, so it is checked against this. */

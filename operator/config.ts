@@ -28,6 +28,7 @@ export interface OperatorConfig {
   workerImage: string;
   imagesClaim: string;
   concurrency: number;
+  galleryDir: string | undefined;
 }
 
 const OPTIONS = {
@@ -133,6 +134,11 @@ const OPTIONS = {
     help: "PersistentVolumeClaim workers store images on",
   },
   concurrency: { env: "ARIA_CONCURRENCY", default: "4", help: "Artworks reconciled at once" },
+  "gallery-dir": {
+    env: "ARIA_GALLERY_DIR",
+    default: "",
+    help: "The built gallery web app served at / (default: the one beside the operator, dist/gallery in a checkout)",
+  },
 } as const;
 
 type Name = keyof typeof OPTIONS;
@@ -202,6 +208,7 @@ export function parseConfig(
     workerImage: get("worker-image"),
     imagesClaim: get("images-claim"),
     concurrency: Math.max(1, int("concurrency")),
+    galleryDir: get("gallery-dir") || undefined,
   };
 }
 

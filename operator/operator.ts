@@ -30,6 +30,10 @@ import { PoolScheduler } from "./controllers/pool-scheduler.ts";
 import { CallerAccess } from "./http/caller-access.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
 import { galleryRouter } from "./http/gallery-api.ts";
+import { defaultGalleryDir, galleryAppRouter } from "./http/gallery-app.ts";
+import { artworkImagesRouter } from "./http/artwork-images.ts";
+import { authoringRouter } from "./http/authoring-api.ts";
+import { attachPreviewRelay } from "./http/preview-relay.ts";
 import { createApiServer } from "./http/server.ts";
 import { createProbeServer } from "../lib/http/probe-server.ts";
 import { listen } from "../lib/http/listen.ts";
@@ -165,8 +169,15 @@ export class Operator {
     const api = createApiServer({
       certificate,
       log: ctx.log,
-      api: [feedbackRouter(ctx, access), galleryRouter(ctx, access)],
+      api: [
+        feedbackRouter(ctx, access),
+        galleryRouter(ctx, access),
+        artworkImagesRouter(ctx, access),
+        authoringRouter(ctx, access),
+      ],
+      pages: [galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],
     });
+    attachPreviewRelay(api, ctx, access);
     this.servers = [probes, api];
     const port = await listen(probes, ctx.config.metricsPort, ctx.config.bindAddress);
     const securePort = await listen(api, ctx.config.securePort, ctx.config.bindAddress);

@@ -16,7 +16,7 @@ Flags:
   --id ID                Worker identity [env WORKER_ID, default hostname-pid]; env POD_UID makes its pod own its heartbeat Lease
   --port N               Plain HTTP port for /healthz, /readyz and /metrics [env ARIA_PORT, default 8080; 0 picks a free one]
   --secure-port N        HTTPS port for preview streams (callers send bearer tokens) [env ARIA_SECURE_PORT, default 8443; 0 picks a free one]
-  --bind-address ADDR    Address both HTTP servers listen on [default 0.0.0.0]
+  --bind-address ADDR    Address both HTTP servers listen on [default 0.0.0.0]; previews are announced at env POD_IP, else this address (loopback when it is a wildcard)
   --tls-cert-file FILE   PEM certificate (chain) the HTTPS port serves, e.g. tls.crt of a mounted Secret [env ARIA_TLS_CERT_FILE, default: self-signed, made at start]
   --tls-private-key-file FILE  PEM private key of --tls-cert-file [env ARIA_TLS_PRIVATE_KEY_FILE]
   --token-audiences LIST Comma-separated audiences callers' tokens must be meant for [env ARIA_TOKEN_AUDIENCES, default: the API server's own]
@@ -124,6 +124,7 @@ const worker = new WorkerProcess(
     port: number("port", values.port ?? process.env.ARIA_PORT ?? "8080"),
     securePort: number("secure-port", values["secure-port"] ?? process.env.ARIA_SECURE_PORT ?? "8443"),
     bindAddress: values["bind-address"] ?? "0.0.0.0",
+    ...(process.env.POD_IP ? { advertiseAddress: process.env.POD_IP } : {}),
     ...(tlsCertFile && tlsPrivateKeyFile ? { tlsCertFile, tlsPrivateKeyFile } : {}),
     tokenAudiences: (values["token-audiences"] ?? process.env.ARIA_TOKEN_AUDIENCES ?? "")
       .split(",")

@@ -5,7 +5,12 @@ import type { Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { MODEL_POOL } from "../crds/api.ts";
 import { DEFAULT_REFINER_SWITCH, type ModelPool } from "../crds/model-pool.ts";
-import { heartbeatIntervalMs, type WorkerModelReport, type WorkerReport } from "../crds/worker-protocol.ts";
+import {
+  heartbeatIntervalMs,
+  type WorkerModelReport,
+  type WorkerReport,
+  type WorkerStreamEndpoint,
+} from "../crds/worker-protocol.ts";
 import { ApiReachability } from "../lib/kube/api-reachability.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { EventRecorder } from "../lib/kube/event-recorder.ts";
@@ -47,6 +52,8 @@ export interface WorkerConfig {
   /** HTTPS port of the preview streams. */
   securePort: number;
   bindAddress: string;
+  /** The address the operator reaches the preview endpoint at (the pod's IP). */
+  advertiseAddress?: string;
   /** PEM files of the HTTPS certificate; both unset: a self-signed one is made at start. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -108,6 +115,8 @@ export class WorkerProcess {
     this.hub = new PreviewHub(config.streamLimits, this.metrics, log);
   }
 
+  private stream: WorkerStreamEndpoint | undefined;
+
   private report(): WorkerReport {
     const problem = this.health.problem();
     const draining = this.runner?.isDraining() ?? false;
@@ -117,6 +126,7 @@ export class WorkerProcess {
       models: this.models,
       capacity: this.capacity,
       ...(draining ? { draining: true } : {}),
+      ...(this.stream ? { stream: this.stream } : {}),
     };
   }
 
@@ -163,6 +173,10 @@ export class WorkerProcess {
     this.servers = [probes, streams];
     const port = await listen(probes, config.port, config.bindAddress);
     const securePort = await listen(streams, config.securePort, config.bindAddress);
+    this.stream = {
+      url: `wss://${urlHost(config.advertiseAddress ?? announcedAddress(config.bindAddress))}:${securePort}`,
+      certificateSha256: certificate.fingerprint256,
+    };
     log.info(
       {
         port,
@@ -323,4 +337,13 @@ export class WorkerProcess {
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.log.info("worker stopped");
   }
+}
+
+/** A wildcard bind is announced as loopback: a worker outside a pod is reached on this machine. */
+function announcedAddress(bind: string) {
+  return bind === "0.0.0.0" || bind === "::" || bind === "" ? "127.0.0.1" : bind;
+}
+
+function urlHost(address: string) {
+  return address.includes(":") ? `[${address}]` : address;
 }

@@ -213,6 +213,8 @@ export function desiredObjects(pool: ModelPool, config: OperatorConfig) {
                 { name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 // Owns the worker's heartbeat Lease, so the Lease goes when the pod does.
                 { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+                // The address its preview endpoint is announced at (WorkerReport.stream).
+                { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
               ],
               ...(s3 && config.s3CredentialsSecret
                 ? { envFrom: [{ secretRef: { name: config.s3CredentialsSecret } }] }

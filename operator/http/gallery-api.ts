@@ -3,11 +3,13 @@
 // Artworks costs the API server nothing but the cached access reviews.
 import express, { type Router } from "express";
 import { stringify } from "yaml";
-import { API_VERSION, ARTWORK, GROUP } from "../../crds/api.ts";
+import { API_VERSION, ARTWORK, GROUP, MODEL_POOL } from "../../crds/api.ts";
 import { ARTWORK_DEFAULTS, ARTWORK_PHASES, MOODS, type Artwork } from "../../crds/artwork.ts";
-import type { OperatorContext } from "../context.ts";
+import { poolActivity } from "../../lib/observability/pool-activity.ts";
+import { generatorModels, type OperatorContext } from "../context.ts";
 import { badRequest as bad } from "./bad-request.ts";
 import type { CallerAccess } from "./caller-access.ts";
+import { imagePath, THUMBNAIL_WIDTHS } from "./artwork-images.ts";
 import { NewestFirst, type Place } from "./newest-first.ts";
 
 const GALLERY_PAGE = { default: 50, max: 200 };
@@ -25,12 +27,18 @@ function decodeCursor(token: string): Place | undefined {
   }
 }
 
-/** The image a grid shows: the selected candidate's first stored output, else its PNG. */
+/** The image a grid shows: the selected candidate's first stored output, else its PNG, and its thumbnail. */
 function selectedImage(art: Artwork) {
   const selected = art.status?.selected;
   if (!selected) return undefined;
   const uri = selected.images[0]?.uri ?? art.status?.candidates?.find((c) => c.index === selected.index)?.uri;
-  return { index: selected.index, score: selected.score, ...(uri ? { uri } : {}) };
+  const thumbnail = imagePath(art, selected.index, THUMBNAIL_WIDTHS[1]);
+  return {
+    index: selected.index,
+    score: selected.score,
+    ...(uri ? { uri } : {}),
+    ...(thumbnail ? { thumbnail } : {}),
+  };
 }
 
 function summary(art: Artwork) {
@@ -84,7 +92,11 @@ function detail(art: Artwork) {
     },
     phase: status?.phase,
     progress: status?.progress,
-    candidates: status?.candidates ?? [],
+    candidates: (status?.candidates ?? []).map((c) => ({
+      ...c,
+      image: imagePath(art, c.index),
+      thumbnail: imagePath(art, c.index, THUMBNAIL_WIDTHS[2]),
+    })),
     selected: status?.selected,
     conditions: status?.conditions ?? [],
     yaml: manifest(art),
@@ -167,6 +179,25 @@ export function galleryRouter(ctx: OperatorContext, access: CallerAccess): Route
       return;
     }
     res.json(detail(art));
+  });
+
+  router.get("/namespaces/:namespace/pools", async (req, res) => {
+    const user = await access.authenticate(req, res);
+    if (!user) return;
+    const { namespace } = req.params;
+    const attrs = { group: GROUP, resource: MODEL_POOL.plural, verb: "list", namespace };
+    if (!(await access.reviewer.allowed(user, attrs))) {
+      res.status(403).json({
+        error: `${user.username} may not list ${MODEL_POOL.plural}.${GROUP} in namespace "${namespace}"`,
+      });
+      return;
+    }
+    const artworks = ctx.caches.artworks.list(namespace);
+    res.json({
+      items: ctx.caches.pools
+        .list(namespace)
+        .map((pool) => ({ ...poolActivity(pool, artworks), generators: generatorModels(pool) })),
+    });
   });
 
   return router;

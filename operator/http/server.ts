@@ -1,4 +1,5 @@
-// The operator's HTTPS endpoint: the feedback and gallery APIs, whose callers send Kubernetes bearer tokens.
+// The operator's HTTPS endpoint: the gallery web app and the feedback and gallery APIs, whose callers send
+// Kubernetes bearer tokens.
 // (Probes and metrics are on a plain port of their own: lib/http/probe-server.ts.)
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -13,10 +14,13 @@ export function createApiServer(options: {
   log: Logger;
   /** The routers under /api, in order. */
   api: express.Router[];
+  /** Routers for what is not under /api (the gallery's pages and assets, share pages), in order. */
+  pages?: express.Router[];
 }): Server {
   const app = express();
   app.disable("x-powered-by");
   app.use("/api", options.api);
+  for (const router of options.pages ?? []) app.use(router);
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "not found" });
   });

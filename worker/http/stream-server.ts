@@ -6,12 +6,12 @@
 // a revoked permission stops new streams within the cache TTL, and a client needs one request,
 // not two. Sockets are capped in total (503) and per caller (429), so no client can hold them all.
 import type { IncomingMessage, Server } from "node:http";
-import { STATUS_CODES } from "node:http";
 import { createServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
 import { BEARER_PROTOCOL_PREFIX, bearerToken } from "../../lib/http/bearer-token.ts";
+import { refuseUpgrade } from "../../lib/http/refuse-upgrade.ts";
 import type { ServingCertificate } from "../../lib/http/serving-certificate.ts";
 import {
   REVIEW_RETRY_AFTER_SECONDS,
@@ -66,21 +66,7 @@ export function createStreamServer(options: {
 
   function refuse(socket: Duplex, code: number, error: string, headers: Record<string, string> = {}) {
     metrics.streamsRefused.inc({ code: String(code) });
-    const body = JSON.stringify({ error });
-    const head = {
-      Connection: "close",
-      "Content-Type": "application/json",
-      "Content-Length": String(Buffer.byteLength(body)),
-      ...headers,
-    };
-    socket.once("finish", () => socket.destroy());
-    socket.end(
-      `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\n` +
-        Object.entries(head)
-          .map(([k, v]) => `${k}: ${v}\r\n`)
-          .join("") +
-        `\r\n${body}`,
-    );
+    refuseUpgrade(socket, code, error, headers);
   }
 
   async function admit(req: IncomingMessage, socket: Duplex, head: Buffer) {
