@@ -6,7 +6,7 @@
 // the tolerance: the comparison would see a pipeline that conditioned on the wrong thing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import sharp from "sharp";
-import { readPngParameters } from "../../worker/encoding/png-parameters.ts";
+import { readPngParameters } from "../../lib/encoding/png-parameters.ts";
 import { GeneratorModel } from "../../worker/pipeline/generator-model.ts";
 import { ModelRegistry } from "../../worker/pipeline/model-registry.ts";
 import { renderArtwork } from "../../worker/pipeline/render-artwork.ts";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dominantHue } from "../../worker/curation/dominant-hue.ts";
-import { readPngParameters } from "../../worker/encoding/png-parameters.ts";
+import { readPngParameters } from "../../lib/encoding/png-parameters.ts";
 import {
   createArtwork,
   BUILTIN_MODELS,

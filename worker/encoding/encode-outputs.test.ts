@@ -2,8 +2,8 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { RgbImage } from "../curation/rgb-image.ts";
 import { encodeOutputs } from "./encode-outputs.ts";
-import type { GenerationParameters } from "./png-parameters.ts";
-import { readPngParameters } from "./png-parameters.ts";
+import type { GenerationParameters } from "../../lib/encoding/png-parameters.ts";
+import { readPngParameters } from "../../lib/encoding/png-parameters.ts";
 
 const PARAMS: GenerationParameters = {
   prompt: "a blue lake at dawn",

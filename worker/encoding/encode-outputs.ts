@@ -1,7 +1,11 @@
 import sharp, { type Sharp } from "sharp";
 import { ARTWORK_DEFAULTS, type OutputFormat } from "../../crds/artwork.ts";
 import { assertRgbImage, type RgbImage } from "../curation/rgb-image.ts";
-import { embedPngText, formatA1111Parameters, type GenerationParameters } from "./png-parameters.ts";
+import {
+  embedPngText,
+  formatA1111Parameters,
+  type GenerationParameters,
+} from "../../lib/encoding/png-parameters.ts";
 
 export interface EncodedImage {
   format: OutputFormat;

@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dominantHue } from "../curation/dominant-hue.ts";
 import type { RgbImage } from "../curation/rgb-image.ts";
-import { readPngParameters } from "../encoding/png-parameters.ts";
+import { readPngParameters } from "../../lib/encoding/png-parameters.ts";
 import { renderArtwork, type RenderContext } from "./render-artwork.ts";
 import { RenderError } from "./render-error.ts";
 import type { RenderProgress } from "./render-request.ts";

@@ -4,7 +4,7 @@ import { ARTWORK_LIMITS } from "../../crds/artwork.ts";
 import { selectCandidate } from "../curation/ensemble.ts";
 import type { RgbImage } from "../curation/rgb-image.ts";
 import { encodeOutputs } from "../encoding/encode-outputs.ts";
-import type { GenerationParameters } from "../encoding/png-parameters.ts";
+import type { GenerationParameters } from "../../lib/encoding/png-parameters.ts";
 import { scoreCandidates } from "../curation/batch-curation.ts";
 import type { SessionFactory } from "../onnx/session-factory.ts";
 import type { ModelRegistry } from "./model-registry.ts";

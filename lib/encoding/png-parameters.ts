@@ -1,3 +1,5 @@
+// How an image was made, in the PNG text chunks A1111-style readers know: written by the worker when it
+// encodes, read back by the operator when it exports (so both processes share it, in lib/).
 import { crc32 } from "node:zlib";
 import text from "png-chunk-text";
 import type { SchedulerName } from "../../crds/artwork.ts";
