@@ -9,18 +9,8 @@ import {
   type Static,
 } from "./schema.ts";
 
-export const MOODS = [
-  "neutral",
-  "serene",
-  "joyful",
-  "melancholic",
-  "dramatic",
-  "mysterious",
-  "energetic",
-  "dreamy",
-  "nostalgic",
-] as const;
-export type Mood = (typeof MOODS)[number];
+export { MOODS, type Mood } from "./artwork-moods.ts";
+import { MOODS, type Mood } from "./artwork-moods.ts";
 
 export const SCHEDULERS = ["euler", "euler-ancestral", "ddim", "lcm"] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];

@@ -27,7 +27,7 @@ import {
 import { packLayer } from "./layer.ts";
 import { ensureNodeTarball } from "./node-binary.ts";
 import { ensureRootfs } from "./rootfs.ts";
-import { copyRuntimeModules } from "./runtime-modules.ts";
+import { copyRuntimeModules, RUNTIME_PACKAGES } from "./runtime-modules.ts";
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,10 +41,15 @@ export async function stageApp(spec: ImageSpec, root: string): Promise<void> {
   const appDir = join(root, spec.workdir);
   if (spec.name === "operator") {
     await bundleOperator(appDir);
+    await copyRuntimeModules(
+      join(ROOT, "node_modules"),
+      join(appDir, "node_modules"),
+      RUNTIME_PACKAGES.operator,
+    );
     return;
   }
   await bundleWorker(appDir);
-  await copyRuntimeModules(join(ROOT, "node_modules"), join(appDir, "node_modules"));
+  await copyRuntimeModules(join(ROOT, "node_modules"), join(appDir, "node_modules"), RUNTIME_PACKAGES.worker);
   // The baker runs from the worker's folder, so the models get the names the worker looks for.
   const baker = join(appDir, "bake-models.mjs");
   await bundleModelBaker(baker);

@@ -9,6 +9,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Packages with native bindings: not bundled, shipped as a pruned node_modules (runtime-modules.ts). */
 export const NATIVE_EXTERNALS = ["onnxruntime-node", "sharp"];
+/** The operator's: sharp (thumbnails, exports) and the SVG tracer. */
+export const OPERATOR_EXTERNALS = ["sharp", "@neplex/vectorizer"];
 
 /** The inference thread runs in a Worker of its own, so it is an entry of its own. */
 const THREAD_SOURCE = "./inference-thread.ts";
@@ -27,11 +29,27 @@ const common: BuildOptions = {
   },
 };
 
-/** dist/aria-operator.mjs: the operator needs nothing beside it. */
+/**
+ * dist/aria-operator.mjs, its native packages external (the image ships them beside it), and the gallery web
+ * app built by Vite into gallery/ beside it, where the operator looks for it.
+ */
 export async function bundleOperator(outdir = join(ROOT, "dist")): Promise<string[]> {
   const outfile = join(outdir, "aria-operator.mjs");
-  await build({ ...common, entryPoints: [join(ROOT, "operator/main.ts")], outfile });
-  return [outfile];
+  await build({
+    ...common,
+    external: OPERATOR_EXTERNALS,
+    entryPoints: [join(ROOT, "operator/main.ts")],
+    outfile,
+  });
+  const gallery = join(outdir, "gallery");
+  // Loaded only here: building the worker's image needs no Vite.
+  const { build: vite } = await import("vite");
+  await vite({
+    configFile: join(ROOT, "gallery", "vite.config.ts"),
+    logLevel: "warn",
+    build: { outDir: gallery, emptyOutDir: true },
+  });
+  return [outfile, gallery];
 }
 
 /**

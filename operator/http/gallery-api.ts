@@ -7,6 +7,8 @@ import { API_VERSION, ARTWORK, GROUP, MODEL_POOL } from "../../crds/api.ts";
 import { ARTWORK_DEFAULTS, ARTWORK_PHASES, MOODS, type Artwork } from "../../crds/artwork.ts";
 import { poolActivity } from "../../lib/observability/pool-activity.ts";
 import { generatorModels, type OperatorContext } from "../context.ts";
+import { FEEDBACK_ACTIONS } from "../../crds/learning-state.ts";
+import { feedbackLog } from "../learning/feedback-log.ts";
 import { badRequest as bad } from "./bad-request.ts";
 import type { CallerAccess } from "./caller-access.ts";
 import { imagePath, THUMBNAIL_WIDTHS } from "./artwork-images.ts";
@@ -99,8 +101,17 @@ function detail(art: Artwork) {
     })),
     selected: status?.selected,
     conditions: status?.conditions ?? [],
+    reactions: reactionCounts(art),
     yaml: manifest(art),
   };
+}
+
+/** Every reaction the Artwork has had, folded into learning or not yet. */
+function reactionCounts(art: Artwork) {
+  const log = feedbackLog(art);
+  return Object.fromEntries(
+    FEEDBACK_ACTIONS.map((a) => [a, (log.counts[a] ?? 0) + log.pending.filter((p) => p.action === a).length]),
+  );
 }
 
 type Filters = { mood?: string; model?: string; phase?: string };

@@ -1,0 +1,49 @@
+// Debian's Chromium driven by playwright-core, for the gallery's tests: headless, with the flags
+// this machine needs (no background networking: its connections would be refused), and the test
+// serving certificate accepted by its public key, so the origin counts as secure (a service worker
+// registers only on one) without a CA installed in the system.
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { build } from "vite";
+import { servingTls } from "./cluster.ts";
+
+export const CHROMIUM = process.env.ARIA_CHROMIUM ?? "/usr/bin/chromium";
+
+let built: Promise<unknown> | undefined;
+/** Builds the gallery into dist/gallery once per test file, as `npm run build:gallery` does. */
+export function buildGallery() {
+  built ??= build({
+    configFile: join(import.meta.dirname, "..", "..", "gallery", "vite.config.ts"),
+    logLevel: "warn",
+  });
+  return built;
+}
+
+async function spkiHash(certFile: string) {
+  const cert = new X509Certificate(await readFile(certFile));
+  const spki = cert.publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("base64");
+}
+
+/** A browser profile of its own (persistent, so its service worker and caches survive reloads). */
+export async function launchGalleryBrowser(): Promise<BrowserContext> {
+  const profile = await mkdtemp(join(tmpdir(), "aria-chromium-"));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--ignore-certificate-errors-spki-list=${await spkiHash(servingTls().certFile)}`,
+    ],
+  });
+}
