@@ -29,6 +29,10 @@ export interface OperatorConfig {
   imagesClaim: string;
   concurrency: number;
   galleryDir: string | undefined;
+  /** PEM EC P-256 private key Web Push notifications are signed with (VAPID); unset: push is off. */
+  vapidKeyFile: string | undefined;
+  /** Where push services may reach the sender (VAPID subject): a mailto: or https: URL. */
+  vapidSubject: string;
 }
 
 const OPTIONS = {
@@ -139,6 +143,16 @@ const OPTIONS = {
     default: "",
     help: "The built gallery web app served at / (default: the one beside the operator, dist/gallery in a checkout)",
   },
+  "vapid-key-file": {
+    env: "ARIA_VAPID_KEY_FILE",
+    default: "",
+    help: "PEM EC P-256 private key that signs the gallery's Web Push notifications (VAPID), e.g. from a mounted Secret (default: push off)",
+  },
+  "vapid-subject": {
+    env: "ARIA_VAPID_SUBJECT",
+    default: "mailto:aria@localhost",
+    help: "mailto: or https: URL push services may contact the sender at; Apple's refuses localhost, so set a real one",
+  },
 } as const;
 
 type Name = keyof typeof OPTIONS;
@@ -209,6 +223,8 @@ export function parseConfig(
     imagesClaim: get("images-claim"),
     concurrency: Math.max(1, int("concurrency")),
     galleryDir: get("gallery-dir") || undefined,
+    vapidKeyFile: get("vapid-key-file") || undefined,
+    vapidSubject: vapidSubject(get("vapid-subject")),
   };
 }
 
@@ -216,6 +232,18 @@ function tlsFiles(cert: string, key: string) {
   if (Boolean(cert) !== Boolean(key))
     throw new Error("--tls-cert-file and --tls-private-key-file must be given together");
   return { tlsCertFile: cert || undefined, tlsPrivateKeyFile: key || undefined };
+}
+
+function vapidSubject(value: string) {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== "mailto:" && url?.protocol !== "https:")
+    throw new Error(`--vapid-subject must be a mailto: or https: URL, got "${value}"`);
+  return value;
 }
 
 function list(value: string) {

@@ -24,7 +24,7 @@ export interface Caches {
   deployments: Informer<V1Deployment>;
 }
 
-export type ControllerName = "artwork" | "scheduler" | "modelpool" | "learningstate";
+export type ControllerName = "artwork" | "scheduler" | "modelpool" | "learningstate" | "push";
 
 export interface OperatorContext {
   kc: KubeConfig;

@@ -51,6 +51,12 @@ export function operatorMetrics(registry: Registry) {
       labelNames: ["namespace", "pool"] as const,
       registers: [registry],
     }),
+    pushNotifications: new Counter({
+      name: "aria_push_notifications_total",
+      help: "Web Push notification attempts, by outcome (sent, gone: the subscription expired, retried, failed: given up).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
     bindLatency: new Histogram({
       name: "aria_scheduling_bind_duration_seconds",
       help: "Time from an Artwork's creation (second precision) to its binding to a worker.",

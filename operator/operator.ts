@@ -35,6 +35,9 @@ import { artworkImagesRouter } from "./http/artwork-images.ts";
 import { authoringRouter } from "./http/authoring-api.ts";
 import { attachPreviewRelay } from "./http/preview-relay.ts";
 import { createApiServer } from "./http/server.ts";
+import { pushRouter } from "./http/push-api.ts";
+import { PushNotifier } from "./push/push-notifier.ts";
+import { setUpPush, type Push } from "./push/push-setup.ts";
 import { createProbeServer } from "../lib/http/probe-server.ts";
 import { listen } from "../lib/http/listen.ts";
 import { servingCertificate } from "../lib/http/serving-certificate.ts";
@@ -52,6 +55,8 @@ export class Operator {
   readonly controllers: Record<ControllerName, Controller>;
   private readonly elector: LeaderElector | undefined;
   private readonly api: ApiReachability;
+  /** Web Push: its keys and sender, when --vapid-key-file is given. */
+  private readonly push: Push | undefined;
   private servers: Server[] = [];
   private leading = false;
   private stopping = false;
@@ -92,6 +97,7 @@ export class Operator {
         workerSelector,
       ),
     };
+    this.push = setUpPush(config, log);
     this.ctx = {
       kc,
       config,
@@ -127,6 +133,7 @@ export class Operator {
       scheduler: controller("scheduler", "modelpool", 1, new PoolScheduler(this.ctx)),
       modelpool: controller("modelpool", "modelpool", 2, new ModelPoolController(this.ctx)),
       learningstate: controller("learningstate", "learningstate", 1, new LearningController(this.ctx)),
+      push: controller("push", "artwork", 2, new PushNotifier(this.ctx, this.push?.sender)),
     };
 
     // Back from an outage: watches may have hung through it, and Lease renewals this replica could
@@ -174,6 +181,7 @@ export class Operator {
         galleryRouter(ctx, access),
         artworkImagesRouter(ctx, access),
         authoringRouter(ctx, access),
+        pushRouter(ctx, access, this.push?.keys),
       ],
       pages: [galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],
     });
@@ -237,6 +245,7 @@ export class Operator {
     await this.api.stop();
     await Promise.all(Object.values(this.ctx.caches).map((c) => c.stop()));
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.push?.sender.close();
     this.ctx.log.info("operator stopped");
   }
 }
