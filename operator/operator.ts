@@ -35,6 +35,7 @@ import { artworkImagesRouter } from "./http/artwork-images.ts";
 import { authoringRouter } from "./http/authoring-api.ts";
 import { attachPreviewRelay } from "./http/preview-relay.ts";
 import { createApiServer } from "./http/server.ts";
+import { exportRouter } from "./http/export-api.ts";
 import { pushRouter } from "./http/push-api.ts";
 import { PushNotifier } from "./push/push-notifier.ts";
 import { setUpPush, type Push } from "./push/push-setup.ts";
@@ -181,6 +182,7 @@ export class Operator {
         galleryRouter(ctx, access),
         artworkImagesRouter(ctx, access),
         authoringRouter(ctx, access),
+        exportRouter(ctx, access),
         pushRouter(ctx, access, this.push?.keys),
       ],
       pages: [galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],

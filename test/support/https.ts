@@ -10,15 +10,28 @@ export interface HttpsAnswer {
   body: Record<string, unknown>;
 }
 
+/** An answer whose body is kept as bytes (images, downloads, pages). */
+export interface HttpsBytes {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
 /**
- * A JSON request to the process's HTTPS port, trusting `ca`; status 0 (and the error as the
- * body's `error`) when nothing answers.
+ * A request to the process's HTTPS port, trusting `ca`; status 0 (and the error as the body) when
+ * nothing answers.
  */
-export async function httpsJson(
+export async function httpsBytes(
   proc: Pick<Proc, "securePort">,
   path: string,
-  options: { ca: Buffer | string; method?: string; token?: string; body?: object },
-): Promise<HttpsAnswer> {
+  options: {
+    ca: Buffer | string;
+    method?: string;
+    token?: string;
+    body?: object;
+    headers?: Record<string, string>;
+  },
+): Promise<HttpsBytes> {
   const port = await proc.securePort();
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve) => {
@@ -32,28 +45,43 @@ export async function httpsJson(
         headers: {
           ...(payload !== undefined ? { "Content-Type": "application/json" } : {}),
           ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
         },
         timeout: 30_000,
       },
       (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => {
-          let body: Record<string, unknown>;
-          try {
-            body = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            body = { text };
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
       },
     );
     req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (err) => resolve({ status: 0, headers: {}, body: { error: String(err) } }));
+    req.on("error", (err) => resolve({ status: 0, headers: {}, body: Buffer.from(String(err)) }));
     req.end(payload);
   });
+}
+
+/**
+ * A JSON request to the process's HTTPS port, trusting `ca`; status 0 (and the error as the
+ * body's `error`) when nothing answers.
+ */
+export async function httpsJson(
+  proc: Pick<Proc, "securePort">,
+  path: string,
+  options: { ca: Buffer | string; method?: string; token?: string; body?: object },
+): Promise<HttpsAnswer> {
+  const res = await httpsBytes(proc, path, options);
+  if (res.status === 0) return { ...res, body: { error: res.body.toString("utf8") } };
+  const text = res.body.toString("utf8");
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { ...res, body };
 }
 
 /** What a preview stream sent: JSON messages, each with the binary frame that followed it. */

@@ -1,5 +1,6 @@
-import sharp, { type Sharp } from "sharp";
+import sharp from "sharp";
 import { ARTWORK_DEFAULTS, type OutputFormat } from "../../crds/artwork.ts";
+import { ENCODERS, MEDIA_TYPES } from "../../lib/encoding/output-encoders.ts";
 import { assertRgbImage, type RgbImage } from "../curation/rgb-image.ts";
 import {
   embedPngText,
@@ -27,26 +28,6 @@ export interface EncodeOptions {
   /** The same pixels already encoded as PNG at upscale 1 (a candidate's file): only its text is rewritten. */
   png?: Buffer;
 }
-
-const MEDIA_TYPES: Record<OutputFormat, string> = {
-  png: "image/png",
-  webp: "image/webp",
-  avif: "image/avif",
-  jpeg: "image/jpeg",
-  tiff: "image/tiff",
-};
-
-// Quality settings pick "visually lossless" for the lossy formats: these are finished artworks,
-// not thumbnails. TIFF is for archiving, so it stays lossless. PNG uses zlib level 2 with adaptive
-// row filters: at 512² it is faster than level 9 without filters and the files are about 40% smaller
-// (level 9 with filters is ten times slower for 5% less).
-const ENCODERS: Record<OutputFormat, (s: Sharp) => Sharp> = {
-  png: (s) => s.png({ compressionLevel: 2, adaptiveFiltering: true }),
-  webp: (s) => s.webp({ quality: 90 }),
-  avif: (s) => s.avif({ quality: 70 }),
-  jpeg: (s) => s.jpeg({ quality: 92, chromaSubsampling: "4:4:4" }),
-  tiff: (s) => s.tiff({ compression: "deflate" }),
-};
 
 /**
  * Encodes the selected image in each requested format, upscaled with Lanczos-3. Deterministic:
