@@ -20,7 +20,14 @@ if (config === "help") {
 
 const log = createLogger("aria-operator", config.logLevel as Level);
 const kc = loadKubeConfig();
-const operator = new Operator(kc, config, log);
+let operator: Operator;
+try {
+  operator = new Operator(kc, config, log);
+} catch (err) {
+  // A file a flag names that cannot be used (the VAPID key): one log line saying which, not a stack.
+  log.fatal({ err: (err as Error).message }, "could not start the operator");
+  process.exit(2);
+}
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {

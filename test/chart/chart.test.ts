@@ -1,11 +1,12 @@
 // charts/aria as a user installs it: helm lint passes, the defaults and a full set of values render,
 // the real API server accepts every rendered object (server-side dry run), and bad values are
 // refused by values.schema.json with a message naming the value.
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1Secret } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { createNamespace, kubectl } from "../support/cluster.ts";
-import { helmLint, helmTemplate, helmTemplateResult, type Values } from "../support/helm.ts";
+import { vapidKeysFromPem } from "../../operator/push/vapid-keys.ts";
+import { controlPlane, createNamespace, kubectl } from "../support/cluster.ts";
+import { CHART_DIR, helm, helmLint, helmTemplate, helmTemplateResult, type Values } from "../support/helm.ts";
 
 interface Manifest {
   kind: string;
@@ -92,11 +93,70 @@ describe("charts/aria", () => {
     }
   });
 
+  it("makes the VAPID key the operator signs Web Push with, mounted for it; none when push is off", async () => {
+    const list = objects(await helmTemplate({ namespace: "aria-system" }));
+    const secret = find(list, "Secret", "aria-vapid") as unknown as V1Secret;
+    // What genPrivateKey "ecdsa" makes is a key the operator takes.
+    const pem = Buffer.from(secret.data!["vapid.key"]!, "base64").toString();
+    expect(pem).toContain("BEGIN EC PRIVATE KEY");
+    expect(Buffer.from(vapidKeysFromPem(pem).publicKey, "base64url")).toHaveLength(65);
+    const pod = (find(list, "Deployment", "aria-operator") as unknown as V1Deployment).spec!.template.spec!;
+    const c = pod.containers[0]!;
+    expect(c.args).toContain("--vapid-key-file=/etc/aria/vapid/vapid.key");
+    expect(c.args!.some((a) => a.startsWith("--vapid-subject"))).toBe(false);
+    expect(c.volumeMounts).toContainEqual({ name: "vapid", mountPath: "/etc/aria/vapid", readOnly: true });
+    expect(pod.volumes).toContainEqual({
+      name: "vapid",
+      secret: { secretName: "aria-vapid", defaultMode: 0o440 },
+    });
+
+    const subject = objects(
+      await helmTemplate({ set: { "gallery.push.subject": "mailto:art@example.org" } }),
+    );
+    const args = (find(subject, "Deployment", "aria-operator") as unknown as V1Deployment).spec!.template
+      .spec!.containers[0]!.args;
+    expect(args).toContain("--vapid-subject=mailto:art@example.org");
+
+    const off = objects(await helmTemplate({ set: { "gallery.push.enabled": false } }));
+    expect(off.some((o) => o.kind === "Secret" && o.metadata.name === "aria-vapid")).toBe(false);
+    expect(JSON.stringify(find(off, "Deployment", "aria-operator"))).not.toContain("vapid");
+  });
+
+  it("keeps an installed release's VAPID key on upgrade, so browsers' subscriptions go on working", async () => {
+    const only = ["templates/operator-vapid-secret.yaml"];
+    const keyIn = (manifest: string) =>
+      (objects(manifest).find((o) => o.kind === "Secret") as unknown as V1Secret).data!["vapid.key"];
+    const installed = await helmTemplate({ namespace, release: "push", showOnly: only });
+    const applied = await kubectl(["apply", "-n", namespace, "-f", "-"], installed);
+    expect(applied.code, applied.stderr).toBe(0);
+    // An upgrade renders against the cluster, as helm upgrade does (lookup sees the Secret).
+    const upgrade = await helm([
+      "template",
+      "push",
+      CHART_DIR,
+      "--namespace",
+      namespace,
+      "--dry-run=server",
+      "--kubeconfig",
+      controlPlane().kubeconfig,
+      ...only.flatMap((t) => ["--show-only", t]),
+    ]);
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect(keyIn(upgrade.stdout)).toBe(keyIn(installed));
+    // Without the Secret to find, every render makes a new key.
+    expect(keyIn(await helmTemplate({ namespace, release: "push", showOnly: only }))).not.toBe(
+      keyIn(installed),
+    );
+  });
+
   it("refuses bad values naming the value and what it allows", async () => {
     const bad = await helmTemplateResult({ set: { "defaultModelPool.accelerator": "gpu" } });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("at '/defaultModelPool/accelerator': value must be one of 'cpu', 'cuda'");
     const size = await helmTemplateResult({ set: { "storage.pvc.size": "lots" } });
     expect(size.stderr).toContain("/storage/pvc/size");
+    const subject = await helmTemplateResult({ set: { "gallery.push.subject": "aria@example.org" } });
+    expect(subject.code).not.toBe(0);
+    expect(subject.stderr).toContain("/gallery/push/subject");
   });
 });
