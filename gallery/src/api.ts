@@ -31,6 +31,15 @@ export function setToken(value: string | undefined) {
   }
 }
 
+const VISITOR_KEY = "aria-visitor";
+
+/** This browser's id as an anonymous visitor of a public gallery: its reactions count once each. */
+export function visitor(): string {
+  let id = localStorage.getItem(VISITOR_KEY);
+  if (!id) localStorage.setItem(VISITOR_KEY, (id = crypto.randomUUID()));
+  return id;
+}
+
 /** Listeners told when a call was refused for want of a (valid) token. */
 const unauthorized = new Set<() => void>();
 export function onUnauthorized(listener: () => void) {

@@ -3,7 +3,7 @@
 // and delivered when the operator is back; the id makes a retried one count once.
 import { LitElement, css, html } from "lit";
 import type { FeedbackAction } from "../../crds/learning-state.ts";
-import { ApiError, api, artworkPath, post } from "./api.ts";
+import { ApiError, api, artworkPath, post, visitor } from "./api.ts";
 import { shared } from "./styles.ts";
 
 const EXPORT_FORMATS = [
@@ -86,6 +86,7 @@ export class ReactionBar extends LitElement {
         artwork: this.name,
         action,
         requestId: crypto.randomUUID(),
+        visitor: visitor(),
       });
       this.status = undefined;
     } catch (err) {

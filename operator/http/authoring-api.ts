@@ -54,7 +54,7 @@ export function authoringRouter(ctx: OperatorContext, access: CallerAccess): Rou
   router.use(express.json({ limit: "16kb" }));
 
   router.post("/namespaces/:namespace/artworks", async (req, res) => {
-    const user = await access.authenticate(req, res);
+    const user = await access.authenticateToken(req, res);
     if (!user) return;
     const { namespace } = req.params;
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -100,7 +100,7 @@ export function authoringRouter(ctx: OperatorContext, access: CallerAccess): Rou
   });
 
   router.delete("/namespaces/:namespace/artworks/:name", async (req, res) => {
-    const user = await access.authenticate(req, res);
+    const user = await access.authenticateToken(req, res);
     if (!user) return;
     const { namespace, name } = req.params;
     if (!(await access.mayArtworks(user, "delete", namespace, name))) {

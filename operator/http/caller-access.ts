@@ -1,14 +1,18 @@
 // Who calls the operator's HTTP API and what they may do with Artworks: one AccessReviewer (so one
-// review cache) for every router under /api, and the 401 answers they all give.
+// review cache) for every router under /api, and the 401 answers they all give. A request without
+// a token to a namespace whose gallery is public (public-namespaces.ts) is an anonymous visitor:
+// it may view there, and react where reactions are open too, and nothing else.
 import type { IncomingMessage } from "node:http";
 import type { Request, Response } from "express";
 import { ARTWORK, GROUP } from "../../crds/api.ts";
 import { bearerToken } from "../../lib/http/bearer-token.ts";
 import { AccessReviewer, type ReviewedUser } from "../../lib/kube/access-reviewer.ts";
 import type { OperatorContext } from "../context.ts";
+import { ANONYMOUS, isAnonymous, PublicNamespaces } from "./public-namespaces.ts";
 
 export class CallerAccess {
   readonly reviewer: AccessReviewer;
+  readonly publicNamespaces: PublicNamespaces;
 
   constructor(ctx: OperatorContext) {
     this.reviewer = new AccessReviewer({
@@ -16,10 +20,22 @@ export class CallerAccess {
       audiences: ctx.config.tokenAudiences,
       ttlMs: ctx.config.authCacheTtlMs,
     });
+    this.publicNamespaces = new PublicNamespaces(ctx.kc, ctx.config.authCacheTtlMs);
   }
 
-  /** The caller, or undefined once a 401 has been answered. */
-  async authenticate(req: Request, res: Response): Promise<ReviewedUser | undefined> {
+  /**
+   * The caller, or undefined once a 401 has been answered. `namespace`: where the request acts,
+   * when a visitor without a token may be let in there.
+   */
+  async authenticate(req: Request, res: Response, namespace?: string): Promise<ReviewedUser | undefined> {
+    const where = namespace ?? req.params.namespace;
+    if (!callerToken(req) && typeof where === "string" && (await this.publicNamespaces.access(where)).view)
+      return ANONYMOUS;
+    return this.authenticateToken(req, res);
+  }
+
+  /** The caller by its token, never a visitor: for what always needs one (creating, deleting). */
+  async authenticateToken(req: Request, res: Response): Promise<ReviewedUser | undefined> {
     const token = callerToken(req);
     if (!token) {
       res
@@ -35,8 +51,22 @@ export class CallerAccess {
     return user;
   }
 
+  /** Whether the caller may list `kind` (of aria.dev) in the namespace; answers 403 when not. */
+  async mayList(user: ReviewedUser, res: Response, kind: { plural: string }, namespace: string) {
+    const attrs = { group: GROUP, resource: kind.plural, verb: "list", namespace };
+    if (await this.reviewer.allowed(user, attrs)) return true;
+    res.status(403).json({
+      error: `${user.username} may not list ${kind.plural}.${GROUP} in namespace "${namespace}"`,
+    });
+    return false;
+  }
+
   /** Whether the caller may `verb` artworks (or the named one) in the namespace. */
-  mayArtworks(user: ReviewedUser, verb: string, namespace: string, name?: string) {
+  async mayArtworks(user: ReviewedUser, verb: string, namespace: string, name?: string) {
+    if (isAnonymous(user)) {
+      const open = await this.publicNamespaces.access(namespace);
+      return verb === "get" || verb === "list" ? open.view : verb === "patch" && open.react;
+    }
     return this.reviewer.allowed(user, {
       group: GROUP,
       resource: ARTWORK.plural,

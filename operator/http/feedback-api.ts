@@ -1,6 +1,7 @@
 // The feedback API: people (or the gallery) react to an Artwork over HTTP. Callers authenticate
 // with a Kubernetes bearer token (TokenReview) and must be allowed to patch that Artwork
 // (SubjectAccessReview); the reaction is written as the same annotation kubectl would set.
+import { createHash } from "node:crypto";
 import express, { type Router } from "express";
 import { GROUP, LEARNING_STATE } from "../../crds/api.ts";
 import { ARTWORK_DEFAULTS, MOODS } from "../../crds/artwork.ts";
@@ -11,9 +12,17 @@ import { ReactionCommitter, type CommitOutcome } from "../learning/reaction-comm
 import { suggest } from "../learning/suggestion.ts";
 import { badRequest as bad } from "./bad-request.ts";
 import type { CallerAccess } from "./caller-access.ts";
+import { isAnonymous } from "./public-namespaces.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DNS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function visitorRequestId(visitor: string, namespace: string, artwork: string, action: string) {
+  return `v-${createHash("sha256")
+    .update(JSON.stringify([visitor, namespace, artwork, action]))
+    .digest("base64url")
+    .slice(0, 40)}`;
+}
 
 export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Router {
   const router = express.Router();
@@ -22,11 +31,12 @@ export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Rout
 
   router.post("/feedback", async (req, res, next) => {
     try {
-      const user = await access.authenticate(req, res);
-      if (!user) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const namespace = body.namespace ?? "default";
-      const { artwork, action, requestId } = body;
+      const user = await access.authenticate(req, res, typeof namespace === "string" ? namespace : undefined);
+      if (!user) return;
+      const { artwork, action, visitor } = body;
+      let { requestId } = body;
       if (typeof namespace !== "string" || !DNS.test(namespace))
         return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       if (typeof artwork !== "string" || !DNS.test(artwork))
@@ -37,7 +47,25 @@ export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Rout
       if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
         return bad(res, "requestId", "requestId must be 1-64 letters, digits, '-' or '_'");
       }
+      const anonymous = isAnonymous(user);
+      if (anonymous) {
+        if (typeof visitor !== "string" || !REQUEST_ID.test(visitor))
+          return bad(
+            res,
+            "visitor",
+            "an anonymous reaction needs visitor: the 1-64 letter id the gallery keeps",
+          );
+        // A visitor counts once per action and Artwork: the same id for every repeat, deduplicated
+        // as a retried request is.
+        requestId = visitorRequestId(visitor, namespace, artwork, action);
+      }
       if (!(await access.mayArtworks(user, "patch", namespace, artwork))) {
+        if (anonymous) {
+          res
+            .status(401)
+            .json({ error: `reactions in namespace "${namespace}" need a Kubernetes bearer token` });
+          return;
+        }
         res.status(403).json({
           error: `${user.username} may not patch artworks.${GROUP} "${artwork}" in namespace "${namespace}"`,
         });
@@ -46,7 +74,7 @@ export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Rout
       const outcome = await committer.submit(namespace, artwork, {
         action,
         time: new Date(),
-        user: user.username ?? "",
+        user: anonymous ? "anonymous" : (user.username ?? ""),
         ...(requestId !== undefined ? { source: requestId as string } : {}),
       });
       const refused = REFUSALS[outcome];
@@ -55,6 +83,11 @@ export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Rout
         res.status(refused.status).json({ error: refused.error(namespace, artwork), field: "artwork" });
         return;
       }
+      if (anonymous)
+        ctx.log.info(
+          { artwork: `${namespace}/${artwork}`, action, anonymous },
+          "accepted an anonymous reaction",
+        );
       res.status(202).json({ accepted: true, namespace, artwork, action });
     } catch (err) {
       next(err);
@@ -68,18 +101,7 @@ export function feedbackRouter(ctx: OperatorContext, access: CallerAccess): Rout
       const namespace = typeof req.query.namespace === "string" ? req.query.namespace : "default";
       if (!DNS.test(namespace)) return bad(res, "namespace", "namespace must be a Kubernetes namespace name");
       // It answers with every LearningState of the namespace, as `kubectl get learningstates` would.
-      const canList = await access.reviewer.allowed(user, {
-        group: GROUP,
-        resource: LEARNING_STATE.plural,
-        verb: "list",
-        namespace,
-      });
-      if (!canList) {
-        res.status(403).json({
-          error: `${user.username} may not list ${LEARNING_STATE.plural}.${GROUP} in namespace "${namespace}"`,
-        });
-        return;
-      }
+      if (!(await access.mayList(user, res, LEARNING_STATE, namespace))) return;
       const states = ctx.caches.learning.list(namespace).map((ls) => ({
         name: ls.metadata.name,
         events: ls.status?.events ?? {},

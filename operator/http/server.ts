@@ -4,10 +4,16 @@
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
 import type { ServingCertificate } from "../../lib/http/serving-certificate.ts";
 import { REVIEW_RETRY_AFTER_SECONDS, ReviewUnavailableError } from "../../lib/kube/access-reviewer.ts";
 import { isApiUnavailable } from "../../lib/kube/kube-errors.ts";
 import type { Logger } from "../../lib/observability/logger.ts";
+import { callerToken } from "./caller-access.ts";
+
+/** A gallery page of thumbnails is ~60 requests; a visitor browsing several pages a minute fits. */
+const ANONYMOUS_REQUESTS_PER_MINUTE = 600;
+const ANONYMOUS_REACTIONS_PER_MINUTE = 30;
 
 export function createApiServer(options: {
   certificate: ServingCertificate;
@@ -19,7 +25,21 @@ export function createApiServer(options: {
 }): Server {
   const app = express();
   app.disable("x-powered-by");
-  app.use("/api", options.api);
+  // Visitors without a token (public galleries) are limited per client address; callers with a
+  // token are people the cluster knows, reviewed and limited by the API server's own fairness.
+  const anonymous = (limit: number) =>
+    rateLimit({
+      windowMs: 60_000,
+      limit,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      skip: (req) => callerToken(req) !== undefined,
+      message: {
+        error: `at most ${limit} requests a minute from one address without a token; retry after Retry-After seconds`,
+      },
+    });
+  app.post("/api/feedback", anonymous(ANONYMOUS_REACTIONS_PER_MINUTE));
+  app.use("/api", anonymous(ANONYMOUS_REQUESTS_PER_MINUTE), options.api);
   for (const router of options.pages ?? []) app.use(router);
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "not found" });

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The gallery as a person meets it, in Debian's Chromium against the operator and a real worker:
 // the grid, the detail with every candidate's scores, creating one and watching it form, reactions
 // counted exactly as clicked (online and offline), installability, and who may see what.

@@ -174,6 +174,7 @@ describe("RBAC", () => {
       ["create", "tokenreviews.authentication.k8s.io"],
       ["create", "subjectaccessreviews.authorization.k8s.io"],
       ["create", "clusterrolebindings.rbac.authorization.k8s.io"],
+      ["get", "namespaces"],
     ]) {
       expect(await can_(verb!, resource!), `${verb} ${resource}`).toBe(true);
     }
@@ -192,6 +193,8 @@ describe("RBAC", () => {
       ["delete", "services"],
       ["get", "serviceaccounts"],
       ["delete", "artworks.aria.dev"],
+      ["create", "artworks.aria.dev"],
+      ["list", "namespaces"],
       ["get", "secrets"],
       ["create", "pods"],
     ] as const) {
