@@ -29,6 +29,10 @@ export interface OperatorConfig {
   imagesClaim: string;
   concurrency: number;
   galleryDir: string | undefined;
+  /** File holding the key share links are signed with (a mounted Secret); unset: a random one per start. */
+  shareKeyFile: string | undefined;
+  /** The gallery's public base URL, for the links it hands out; unset: taken from each request. */
+  publicUrl: string | undefined;
   /** PEM EC P-256 private key Web Push notifications are signed with (VAPID); unset: push is off. */
   vapidKeyFile: string | undefined;
   /** Where push services may reach the sender (VAPID subject): a mailto: or https: URL. */
@@ -143,6 +147,16 @@ const OPTIONS = {
     default: "",
     help: "The built gallery web app served at / (default: the one beside the operator, dist/gallery in a checkout)",
   },
+  "share-key-file": {
+    env: "ARIA_SHARE_KEY_FILE",
+    default: "",
+    help: "File with the key (32+ bytes) share links are signed with, e.g. from a mounted Secret (default: random at start: links die with the process and differ between replicas)",
+  },
+  "public-url": {
+    env: "ARIA_PUBLIC_URL",
+    default: "",
+    help: "The gallery's public base URL, e.g. https://aria.example.org, for share links (default: from each request's X-Forwarded-Proto/-Host or Host)",
+  },
   "vapid-key-file": {
     env: "ARIA_VAPID_KEY_FILE",
     default: "",
@@ -223,6 +237,8 @@ export function parseConfig(
     imagesClaim: get("images-claim"),
     concurrency: Math.max(1, int("concurrency")),
     galleryDir: get("gallery-dir") || undefined,
+    shareKeyFile: get("share-key-file") || undefined,
+    publicUrl: publicUrl(get("public-url")),
     vapidKeyFile: get("vapid-key-file") || undefined,
     vapidSubject: vapidSubject(get("vapid-subject")),
   };
@@ -244,6 +260,14 @@ function vapidSubject(value: string) {
   if (url?.protocol !== "mailto:" && url?.protocol !== "https:")
     throw new Error(`--vapid-subject must be a mailto: or https: URL, got "${value}"`);
   return value;
+}
+
+function publicUrl(value: string) {
+  if (!value) return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if ((url?.protocol !== "https:" && url?.protocol !== "http:") || url.search || url.hash)
+    throw new Error(`--public-url must be an http(s) URL without query or fragment, got "${value}"`);
+  return value.replace(/\/+$/, "");
 }
 
 function list(value: string) {

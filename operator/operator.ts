@@ -36,6 +36,8 @@ import { authoringRouter } from "./http/authoring-api.ts";
 import { attachPreviewRelay } from "./http/preview-relay.ts";
 import { createApiServer } from "./http/server.ts";
 import { exportRouter } from "./http/export-api.ts";
+import { shareApiRouter, sharePagesRouter } from "./http/share-links.ts";
+import { loadShareKey } from "./sharing/share-key.ts";
 import { pushRouter } from "./http/push-api.ts";
 import { PushNotifier } from "./push/push-notifier.ts";
 import { setUpPush, type Push } from "./push/push-setup.ts";
@@ -174,6 +176,7 @@ export class Operator {
       keyFile: ctx.config.tlsPrivateKeyFile,
     });
     const access = new CallerAccess(ctx);
+    const shareKey = await loadShareKey(ctx.config.shareKeyFile, ctx.log);
     const api = createApiServer({
       certificate,
       log: ctx.log,
@@ -183,9 +186,10 @@ export class Operator {
         artworkImagesRouter(ctx, access),
         authoringRouter(ctx, access),
         exportRouter(ctx, access),
+        shareApiRouter(ctx, access, shareKey),
         pushRouter(ctx, access, this.push?.keys),
       ],
-      pages: [galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],
+      pages: [sharePagesRouter(ctx, shareKey), galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],
     });
     attachPreviewRelay(api, ctx, access);
     this.servers = [probes, api];
