@@ -5,6 +5,7 @@ import { LitElement, css, html } from "lit";
 import { api, artworkPath, type Detail } from "./api.ts";
 import { shared } from "./styles.ts";
 import "./preview-stream.ts";
+import "./push-button.ts";
 import "./reaction-bar.ts";
 
 const SCORES = [
@@ -150,6 +151,7 @@ export class ArtworkDetail extends LitElement {
       ${
         rendering
           ? html`<progress max="100" .value=${a.progress ?? 0} aria-label="Progress"></progress>
+              <push-button .namespace=${a.namespace} .name=${a.name}></push-button>
               <preview-stream .namespace=${a.namespace} .name=${a.name}></preview-stream>`
           : ""
       }
