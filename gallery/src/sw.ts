@@ -78,13 +78,21 @@ self.addEventListener("message", (e: ExtendableMessageEvent) => {
 });
 
 self.addEventListener("push", (e: PushEvent) => {
-  const payload = (e.data?.json() ?? {}) as { title?: string; body?: string; url?: string; image?: string };
+  const payload = (e.data?.json() ?? {}) as {
+    title?: string;
+    body?: string;
+    url?: string;
+    image?: string;
+    tag?: string;
+  };
   e.waitUntil(
     self.registration.showNotification(payload.title ?? "Aria", {
       body: payload.body ?? "",
       icon: "/icons/icon-192.png",
       data: { url: payload.url ?? "/" },
       ...(payload.image ? { image: payload.image } : {}),
+      // A notification sent again after a failover replaces the first rather than stacking.
+      ...(payload.tag ? { tag: payload.tag } : {}),
     } as NotificationOptions),
   );
 });
