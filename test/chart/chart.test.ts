@@ -2,9 +2,14 @@
 // the real API server accepts every rendered object (server-side dry run), and bad values are
 // refused by values.schema.json with a message naming the value.
 import type { V1Deployment, V1Secret } from "@kubernetes/client-node";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { createLogger } from "../../lib/observability/logger.ts";
 import { vapidKeysFromPem } from "../../operator/push/vapid-keys.ts";
+import { loadShareKey } from "../../operator/sharing/share-key.ts";
 import { controlPlane, createNamespace, kubectl } from "../support/cluster.ts";
 import { CHART_DIR, helm, helmLint, helmTemplate, helmTemplateResult, type Values } from "../support/helm.ts";
 
@@ -122,17 +127,51 @@ describe("charts/aria", () => {
     expect(JSON.stringify(find(off, "Deployment", "aria-operator"))).not.toContain("vapid");
   });
 
-  it("keeps an installed release's VAPID key on upgrade, so browsers' subscriptions go on working", async () => {
-    const only = ["templates/operator-vapid-secret.yaml"];
+  it("makes the share-link key the operator signs with, mounted for it, and passes gallery.publicUrl", async () => {
+    const list = objects(await helmTemplate({ namespace: "aria-system" }));
+    const secret = find(list, "Secret", "aria-share-key") as unknown as V1Secret;
+    // What randAlphaNum makes is a key the operator takes from the mounted file.
+    const file = join(await mkdtemp(join(tmpdir(), "aria-chart-")), "share.key");
+    await writeFile(file, Buffer.from(secret.data!["share.key"]!, "base64"));
+    expect(await loadShareKey(file, createLogger("chart-test", "error"))).toHaveLength(64);
+    const pod = (find(list, "Deployment", "aria-operator") as unknown as V1Deployment).spec!.template.spec!;
+    const c = pod.containers[0]!;
+    expect(c.args).toContain("--share-key-file=/etc/aria/share/share.key");
+    expect(c.args!.some((a) => a.startsWith("--public-url"))).toBe(false);
+    expect(c.volumeMounts).toContainEqual({
+      name: "share-key",
+      mountPath: "/etc/aria/share",
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: "share-key",
+      secret: { secretName: "aria-share-key", defaultMode: 0o440 },
+    });
+    const url = objects(await helmTemplate({ set: { "gallery.publicUrl": "https://art.example.org/aria" } }));
+    const args = (find(url, "Deployment", "aria-operator") as unknown as V1Deployment).spec!.template.spec!
+      .containers[0]!.args;
+    expect(args).toContain("--public-url=https://art.example.org/aria");
+  });
+
+  it.each([
+    ["VAPID key, so browsers' subscriptions go on working", "operator-vapid-secret.yaml", "vapid.key"],
+    [
+      "share-link key, so links people were sent go on working",
+      "operator-share-key-secret.yaml",
+      "share.key",
+    ],
+  ])("keeps an installed release's %s, on upgrade", async (_what, template, key) => {
+    const only = [`templates/${template}`];
+    const release = key.split(".")[0]!;
     const keyIn = (manifest: string) =>
-      (objects(manifest).find((o) => o.kind === "Secret") as unknown as V1Secret).data!["vapid.key"];
-    const installed = await helmTemplate({ namespace, release: "push", showOnly: only });
+      (objects(manifest).find((o) => o.kind === "Secret") as unknown as V1Secret).data![key];
+    const installed = await helmTemplate({ namespace, release, showOnly: only });
     const applied = await kubectl(["apply", "-n", namespace, "-f", "-"], installed);
     expect(applied.code, applied.stderr).toBe(0);
     // An upgrade renders against the cluster, as helm upgrade does (lookup sees the Secret).
     const upgrade = await helm([
       "template",
-      "push",
+      release,
       CHART_DIR,
       "--namespace",
       namespace,
@@ -144,9 +183,7 @@ describe("charts/aria", () => {
     expect(upgrade.code, upgrade.stderr).toBe(0);
     expect(keyIn(upgrade.stdout)).toBe(keyIn(installed));
     // Without the Secret to find, every render makes a new key.
-    expect(keyIn(await helmTemplate({ namespace, release: "push", showOnly: only }))).not.toBe(
-      keyIn(installed),
-    );
+    expect(keyIn(await helmTemplate({ namespace, release, showOnly: only }))).not.toBe(keyIn(installed));
   });
 
   it("refuses bad values naming the value and what it allows", async () => {
@@ -158,5 +195,10 @@ describe("charts/aria", () => {
     const subject = await helmTemplateResult({ set: { "gallery.push.subject": "aria@example.org" } });
     expect(subject.code).not.toBe(0);
     expect(subject.stderr).toContain("/gallery/push/subject");
+    for (const publicUrl of ["aria.example.org", "https://aria.example.org/?q=1", "ftp://aria.example.org"]) {
+      const url = await helmTemplateResult({ set: { "gallery.publicUrl": publicUrl } });
+      expect(url.code, publicUrl).not.toBe(0);
+      expect(url.stderr).toContain("/gallery/publicUrl");
+    }
   });
 });
