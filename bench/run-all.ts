@@ -11,6 +11,7 @@ const SCRIPTS = [
   "cold-start.ts",
   "scheduling-scale.ts",
   "memory-growth.ts",
+  "exports.ts",
 ];
 
 const failed: string[] = [];
