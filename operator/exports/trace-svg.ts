@@ -2,7 +2,6 @@
 // @neplex/vectorizer, a Rust addon that traces on libuv's thread pool, off the event loop), given
 // the image's viewBox so it scales to any size, and its prompt and parameters as <title>, <desc>
 // and RDF <metadata>.
-import { Preset, vectorizeRaw } from "@neplex/vectorizer";
 import sharp from "sharp";
 import { escapeMarkup as x } from "../../lib/encoding/escape-markup.ts";
 import { rdf, type ExportText } from "./image-metadata.ts";
@@ -14,7 +13,13 @@ import { rdf, type ExportText } from "./image-metadata.ts";
  * the gradients to a few flat areas and leaves gaps (17.5 and 29.0 dB), and 6 bits per channel
  * collapse a sunset into one colour (11.9 dB).
  */
-const TRACE = Preset.Poster;
+const TRACE = "Poster";
+
+/**
+ * Loaded on the first SVG export: the addon ships binaries for Linux x64 (glibc and musl) only, and
+ * an operator started elsewhere (a developer's Mac) should still serve everything else.
+ */
+const vectorizer = () => import("@neplex/vectorizer");
 
 export interface TracedSvg {
   svg: Buffer;
@@ -27,7 +32,8 @@ export async function traceSvg(png: Buffer, text: ExportText, signal?: AbortSign
   const { width, height } = info;
   // The addon drops a queued trace on abort but not one it has started: check before it starts.
   signal?.throwIfAborted();
-  const traced = await vectorizeRaw(data, { width, height }, TRACE, signal);
+  const { Preset, vectorizeRaw } = await vectorizer();
+  const traced = await vectorizeRaw(data, { width, height }, Preset[TRACE], signal);
   const open = /<svg\b[^>]*>/.exec(traced);
   if (!open) throw new Error("the tracer returned no <svg> element");
   const tag = open[0].includes("viewBox")
