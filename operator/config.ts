@@ -1,5 +1,6 @@
 // Flags and environment variables, each with a default and listed in --help.
 import { parseArgs } from "node:util";
+import { BROWSER_PUSH_HOSTS } from "./push/subscription-input.ts";
 
 export interface OperatorConfig {
   namespace: string | undefined;
@@ -37,6 +38,8 @@ export interface OperatorConfig {
   vapidKeyFile: string | undefined;
   /** Where push services may reach the sender (VAPID subject): a mailto: or https: URL. */
   vapidSubject: string;
+  /** Hosts a push subscription's endpoint may be on. */
+  pushEndpointHosts: string[];
 }
 
 const OPTIONS = {
@@ -162,6 +165,11 @@ const OPTIONS = {
     default: "",
     help: "PEM EC P-256 private key that signs the gallery's Web Push notifications (VAPID), e.g. from a mounted Secret (default: push off)",
   },
+  "push-endpoint-hosts": {
+    env: "ARIA_PUSH_ENDPOINT_HOSTS",
+    default: BROWSER_PUSH_HOSTS.join(","),
+    help: "Comma-separated hosts push subscriptions may name (*.domain for any under it); the operator POSTs nowhere else",
+  },
   "vapid-subject": {
     env: "ARIA_VAPID_SUBJECT",
     default: "mailto:aria@localhost",
@@ -241,6 +249,7 @@ export function parseConfig(
     publicUrl: publicUrl(get("public-url")),
     vapidKeyFile: get("vapid-key-file") || undefined,
     vapidSubject: vapidSubject(get("vapid-subject")),
+    pushEndpointHosts: list(get("push-endpoint-hosts")),
   };
 }
 

@@ -9,7 +9,12 @@ import { rfc3339 } from "../../crds/timestamp.ts";
 import { isConflict } from "../../lib/kube/kube-errors.ts";
 import { keyToString } from "../../lib/kube/object-key.ts";
 import type { OperatorContext } from "../context.ts";
-import { endpointProblem, isInputProblem, parseSubscription } from "../push/subscription-input.ts";
+import {
+  allowedPushHost,
+  endpointProblem,
+  isInputProblem,
+  parseSubscription,
+} from "../push/subscription-input.ts";
 import { withoutEndpoint, withSubscription } from "../push/subscription-list.ts";
 import { SubscriptionStore, type Refusal } from "../push/subscription-store.ts";
 import type { VapidKeys } from "../push/vapid-keys.ts";
@@ -51,6 +56,13 @@ export function pushRouter(ctx: OperatorContext, access: CallerAccess, keys: Vap
     if (!user) return;
     const input = parseSubscription(req.body);
     if (isInputProblem(input)) return bad(res, input.field, input.error);
+    const hosts = ctx.config.pushEndpointHosts;
+    if (!allowedPushHost(input.endpoint, hosts))
+      return bad(
+        res,
+        "subscription.endpoint",
+        `subscription.endpoint must be on a push service: ${hosts.join(", ")}`,
+      );
     const { namespace, name } = req.params;
     const entry = { ...input, user: user.username ?? "", time: rfc3339(new Date()) };
     const written = await busyAs503(res, () =>

@@ -1,6 +1,11 @@
 import { createECDH, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { isInputProblem, parseSubscription } from "./subscription-input.ts";
+import {
+  allowedPushHost,
+  BROWSER_PUSH_HOSTS,
+  isInputProblem,
+  parseSubscription,
+} from "./subscription-input.ts";
 
 function browserSubscription() {
   const ecdh = createECDH("prime256v1");
@@ -83,5 +88,19 @@ describe("parseSubscription", () => {
       expect(p?.field, JSON.stringify(body).slice(0, 120)).toBe(field);
       expect(p?.error).toContain(words);
     }
+  });
+});
+
+describe("allowedPushHost", () => {
+  it("takes the browsers' push services and refuses every other host", () => {
+    const ok = (url: string) => allowedPushHost(url, BROWSER_PUSH_HOSTS);
+    expect(ok("https://fcm.googleapis.com/fcm/send/abc")).toBe(true);
+    expect(ok("https://updates.push.services.mozilla.com/wpush/v2/abc")).toBe(true);
+    expect(ok("https://web.push.apple.com/QGx")).toBe(true);
+    expect(ok("https://wns2-par02p.notify.windows.com/w/?token=x")).toBe(true);
+    expect(ok("https://10.0.0.1/push")).toBe(false);
+    expect(ok("https://kubernetes.default.svc/api")).toBe(false);
+    expect(ok("https://evilpush.apple.com.attacker.net/x")).toBe(false);
+    expect(ok("https://notpush.apple.com/x")).toBe(false);
   });
 });

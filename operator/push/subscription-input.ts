@@ -84,3 +84,21 @@ export function parseSubscription(body: unknown): SubscriptionInput | InputProbl
 export function isInputProblem(value: SubscriptionInput | InputProblem): value is InputProblem {
   return "error" in value;
 }
+
+/**
+ * The push services browsers use (Chrome/Edge's FCM, Firefox's autopush, Safari's, Windows'):
+ * a subscription may name only these, so no caller can make the operator POST to any other
+ * address, such as one inside the cluster. `--push-endpoint-hosts` replaces the list.
+ */
+export const BROWSER_PUSH_HOSTS = [
+  "fcm.googleapis.com",
+  "updates.push.services.mozilla.com",
+  "*.push.apple.com",
+  "*.notify.windows.com",
+];
+
+/** Whether the endpoint's host is one of `hosts` (`*.example.com`: any name under it). */
+export function allowedPushHost(endpoint: string, hosts: readonly string[]): boolean {
+  const host = new URL(endpoint).hostname;
+  return hosts.some((h) => (h.startsWith("*.") ? host.endsWith(h.slice(1)) : host === h));
+}

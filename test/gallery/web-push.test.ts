@@ -41,7 +41,7 @@ let operator: OperatorProc;
 /** An operator that signs with the key a chart's genPrivateKey "ecdsa" would make (SEC 1 PEM), trusting the push service's CA. */
 function startPushOperator() {
   return startOperator(ns, {
-    args: ["--vapid-key-file", keyFile, "--vapid-subject", SUBJECT],
+    args: ["--vapid-key-file", keyFile, "--vapid-subject", SUBJECT, "--push-endpoint-hosts", "127.0.0.1"],
     env: { NODE_EXTRA_CA_CERTS: controlPlane().caCert },
   });
 }
@@ -180,6 +180,8 @@ describe("POST /api/namespaces/:namespace/artworks/:name/push-subscriptions", ()
     const cases: Array<[object, string]> = [
       [{ ...sub, endpoint: "http://127.0.0.1/push" }, "subscription.endpoint"],
       [{ ...sub, endpoint: "not a url" }, "subscription.endpoint"],
+      // Not a push service the operator was told of: it POSTs to no other address.
+      [{ ...sub, endpoint: "https://10.0.0.1/internal" }, "subscription.endpoint"],
       [{ ...sub, keys: { ...sub.keys, p256dh: "c2hvcnQ" } }, "subscription.keys.p256dh"],
       [{ ...sub, keys: { ...sub.keys, auth: "c2hvcnQ" } }, "subscription.keys.auth"],
       [{ endpoint: sub.endpoint }, "subscription.keys"],
