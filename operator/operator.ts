@@ -189,7 +189,10 @@ export class Operator {
         shareApiRouter(ctx, access, shareKey),
         pushRouter(ctx, access, this.push?.keys),
       ],
-      pages: [sharePagesRouter(ctx, shareKey), galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir())],
+      pages: [
+        sharePagesRouter(ctx, shareKey),
+        galleryAppRouter(ctx.config.galleryDir ?? defaultGalleryDir()),
+      ],
     });
     attachPreviewRelay(api, ctx, access);
     this.servers = [probes, api];
