@@ -99,6 +99,30 @@ export const Arm = Type.Object({
 });
 export type Arm = Static<typeof Arm>;
 
+/** Days status.history keeps: a fold drops the days before the last HISTORY_DAYS. */
+export const HISTORY_DAYS = 90;
+/** Arms one day of history holds at most (the most pulled, when more were folded that day). */
+export const HISTORY_ARMS_PER_DAY = 64;
+
+export const HistoryDay = Type.Object({
+  day: Type.String({
+    pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    maxLength: 10,
+    description: "The UTC day, YYYY-MM-DD.",
+  }),
+  events: NumberMap({ description: "Reactions made on the day (by their time) and folded, per action." }),
+  arms: Type.Array(
+    Type.Object({
+      model: Type.String(),
+      mood: Type.String(),
+      mean: Type.Number({ description: "The arm's mean reward after the day's last fold of it." }),
+      pulls: Type.Number({ minimum: 0, description: "Its decayed pulls then." }),
+    }),
+    { maxItems: HISTORY_ARMS_PER_DAY, description: "Each arm folded on the day (by fold time)." },
+  ),
+});
+export type HistoryDay = Static<typeof HistoryDay>;
+
 export const LearningStateStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   conditions: Type.Optional(Conditions),
@@ -127,6 +151,12 @@ export const LearningStateStatus = Type.Object({
     }),
   ),
   lastFoldTime: Type.Optional(Type.String({ format: "date-time" })),
+  history: Type.Optional(
+    Type.Array(HistoryDay, {
+      maxItems: HISTORY_DAYS,
+      description: `What was learned per day, oldest first, for the last ${HISTORY_DAYS} days; written with the fold, so counted exactly once like events.`,
+    }),
+  ),
 });
 export type LearningStateStatus = Static<typeof LearningStateStatus>;
 

@@ -30,6 +30,7 @@ import { PoolScheduler } from "./controllers/pool-scheduler.ts";
 import { CallerAccess } from "./http/caller-access.ts";
 import { feedbackRouter } from "./http/feedback-api.ts";
 import { galleryRouter } from "./http/gallery-api.ts";
+import { learningRouter } from "./http/learning-api.ts";
 import { defaultGalleryDir, galleryAppRouter } from "./http/gallery-app.ts";
 import { artworkImagesRouter } from "./http/artwork-images.ts";
 import { authoringRouter } from "./http/authoring-api.ts";
@@ -183,6 +184,7 @@ export class Operator {
       api: [
         feedbackRouter(ctx, access),
         galleryRouter(ctx, access),
+        learningRouter(ctx, access),
         artworkImagesRouter(ctx, access),
         authoringRouter(ctx, access),
         exportRouter(ctx, access),

@@ -10,6 +10,13 @@ import "./create-form.ts";
 
 const NAMESPACE_KEY = "aria-namespace";
 
+/** The dashboard and its charting library load when Learn is first opened, not with the grid. */
+let dashboard: Promise<unknown> | undefined;
+function loadDashboard() {
+  // A failed load (offline before it was ever cached) is tried again on the next visit.
+  dashboard ??= import("./learn-dashboard.ts").catch(() => (dashboard = undefined));
+}
+
 export class AriaApp extends LitElement {
   static override properties = {
     route: { state: true },
@@ -46,7 +53,7 @@ export class AriaApp extends LitElement {
         color: #eee8ff;
       }
       nav a[aria-current="page"] {
-        background: #c2467a;
+        background: #b03a6c;
       }
       .spacer {
         flex: 1;
@@ -126,6 +133,7 @@ export class AriaApp extends LitElement {
         <nav aria-label="Views">
           <a href="#/${this.namespace}" aria-current=${current("grid") ?? "false"}>Gallery</a>
           <a href="#/create" aria-current=${current("create") ?? "false"}>Create</a>
+          <a href="#/learn" aria-current=${current("learn") ?? "false"}>Learn</a>
         </nav>
         <span class="spacer"></span>
         <label
@@ -168,6 +176,9 @@ export class AriaApp extends LitElement {
         return html`<artwork-detail .namespace=${this.namespace} .name=${this.route.name}></artwork-detail>`;
       case "create":
         return html`<create-form .namespace=${this.namespace}></create-form>`;
+      case "learn":
+        loadDashboard();
+        return html`<learn-dashboard .namespace=${this.namespace}></learn-dashboard>`;
       default:
         return html`<artwork-grid .namespace=${this.namespace}></artwork-grid>`;
     }

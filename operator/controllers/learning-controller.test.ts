@@ -33,6 +33,9 @@ function apply(ls: LearningState, artworks: Artwork[]): LearningState {
 }
 
 const total = (ls: LearningState) => Object.values(ls.status?.events ?? {}).reduce((a, b) => a + b, 0);
+/** The reactions status.history counts, over all its days. */
+const historyTotal = (ls: LearningState) =>
+  (ls.status?.history ?? []).flatMap((d) => Object.values(d.events)).reduce((a, b) => a + b, 0);
 
 describe("learningPatch", () => {
   it("folds an Artwork's reactions into its model's arm and says how many it holds", () => {
@@ -224,6 +227,7 @@ describe("exactly once, with bounded records", () => {
         w.fold(stale);
         w.settle();
         expect(total(w.ls)).toBe(4);
+        expect(historyTotal(w.ls)).toBe(4);
         expect(w.ls.status?.folded).toEqual({});
         expect(feedbackLog(w.art)).toMatchObject({ through: 4, pending: [] });
       }

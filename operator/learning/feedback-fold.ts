@@ -10,7 +10,8 @@ import {
 } from "../../crds/learning-state.ts";
 import { rfc3339 } from "../../crds/timestamp.ts";
 import type { FeedbackLogEntry } from "../../crds/worker-protocol.ts";
-import { foldReward } from "./bandit.ts";
+import { armKey, foldReward } from "./bandit.ts";
+import { foldHistory, type DatedReaction } from "./learning-history.ts";
 import { foldPromptPattern } from "./prompt-patterns.ts";
 
 export interface ArtworkReactions {
@@ -65,6 +66,8 @@ export function foldReactions(
   next.folded ??= {};
   let folded = 0;
   const halfLife = spec.decay?.halfLifeHours;
+  const dated: DatedReaction[] = [];
+  const touched = new Set<string>();
   for (const art of artworks) {
     const done = Math.max(art.through, next.folded[art.key] ?? next.folded[art.uid] ?? 0);
     for (const entry of [...art.log].sort((a, b) => a.seq - b.seq)) {
@@ -74,13 +77,19 @@ export function foldReactions(
       next.parameters = foldParameters(next.parameters, art, reward);
       next.promptPatterns = foldPromptPattern(next.promptPatterns, art.prompt, reward);
       next.events[entry.action] = (next.events[entry.action] ?? 0) + 1;
+      dated.push(entry);
+      touched.add(armKey(art.model, art.mood));
       next.folded[art.key] = entry.seq;
       // A first-release record (keyed by UID alone) is replaced by the new one.
       delete next.folded[art.uid];
       folded++;
     }
   }
-  if (folded > 0) next.lastFoldTime = rfc3339(now);
+  if (folded > 0) {
+    next.lastFoldTime = rfc3339(now);
+    const arms = next.arms.filter((a) => touched.has(armKey(a.model, a.mood)));
+    next.history = foldHistory(next.history ?? [], dated, arms, now);
+  }
   return { status: next, folded };
 }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEARNING_STATE } from "../../crds/api.ts";
-import type { LearningState } from "../../crds/learning-state.ts";
+import { FEEDBACK_ACTIONS, type LearningState } from "../../crds/learning-state.ts";
 import {
   aria,
   createArtwork,
@@ -15,6 +15,7 @@ import {
   eventually,
   getArtwork,
   isReady,
+  listArtworks,
   QUICK,
 } from "../support/artworks.ts";
 import { buildGallery, launchGalleryBrowser } from "../support/browser.ts";
@@ -277,5 +278,70 @@ describe("who may use the gallery's API", () => {
     expect((await httpsJson(operator, `/api/namespaces/${ns}/artworks`, { ca, token: alice })).status).toBe(
       403,
     );
+  });
+});
+
+describe("the Learn dashboard", () => {
+  it("charts what the reactions taught, with today's counts per action as the LearningState has them", async () => {
+    // A fresh page on the grid: the dashboard's module (and its charting library) is not loaded yet.
+    await page.goto(`${origin}/#/${ns}`);
+    await page.reload();
+    await expect.poll(() => page.locator("a.card").count(), { timeout: 20_000 }).toBe(3);
+    const fetched = () =>
+      page.evaluate(() =>
+        performance.getEntriesByType("resource").some((e) => e.name.includes("/assets/learn-dashboard-")),
+      );
+    expect(await fetched()).toBe(false);
+    await page.getByRole("link", { name: "Learn" }).click();
+    expect(await page.getByRole("link", { name: "Learn" }).getAttribute("aria-current")).toBe("page");
+    await expect.poll(fetched, { timeout: 10_000 }).toBe(true);
+
+    // Mean reward, reactions, choices, parameters: each a uPlot canvas with something plotted.
+    const plotted = () =>
+      page
+        .locator("learn-chart")
+        .evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.points ?? 0) > 0));
+    await expect.poll(plotted, { timeout: 20_000 }).toEqual([true, true, true, true]);
+    expect(await page.locator("learn-chart .uplot canvas").count()).toBe(4);
+
+    const ls = await aria().get<LearningState>(LEARNING_STATE, ns, "studio");
+    const history = ls.status?.history ?? [];
+    const today = history.at(-1);
+    // The day of the last reaction, which the earlier tests made minutes ago.
+    expect(today?.day).toBe(ls.status?.lastFoldTime?.slice(0, 10));
+    // The history counts every reaction once: its days add up to the LearningState's counts.
+    const summed: Record<string, number> = {};
+    for (const d of history)
+      for (const [action, n] of Object.entries(d.events)) summed[action] = (summed[action] ?? 0) + n;
+    expect(summed).toEqual(ls.status?.events);
+    // What the dashboard says of that day, action by action, is what the LearningState counted.
+    const row = page.locator(`[data-chart="reactions"] tr[data-day="${today?.day}"]`);
+    await expect
+      .poll(() => row.locator("td[data-action]").evaluateAll((tds) => tds.map((td) => td.textContent)), {
+        timeout: 15_000,
+      })
+      .toEqual(FEEDBACK_ACTIONS.map((a) => String(today?.events[a] ?? 0)));
+    expect(await page.locator(`[data-chart="means"] tr[data-day="${today?.day}"]`).count()).toBeGreaterThan(
+      0,
+    );
+    // The choices of the day, as the Artworks' status recorded them.
+    const arts = await listArtworks(ns);
+    const choices = page.locator(`[data-chart="choices"] tr[data-day="${today?.day}"] td[data-choice]`);
+    const chosenToday = (reason: string) =>
+      arts.filter((a) => a.status?.modelReason === reason && a.status.startTime?.slice(0, 10) === today?.day)
+        .length;
+    expect(await choices.evaluateAll((tds) => tds.map((td) => td.textContent))).toEqual(
+      ["explore", "exploit", "user"].map((r) => String(chosenToday(r))),
+    );
+    expect(await page.locator('[data-pool="studio"] [data-stat="warm"]').textContent()).toContain("1");
+    expect(await page.locator('[data-chart="terms"] li').count()).toBeGreaterThan(0);
+    // Every chart is named for whoever cannot see it.
+    for (const label of await page
+      .locator("learn-chart .plot")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? "")))
+      expect(label.length).toBeGreaterThan(20);
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await shot("dashboard");
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });
