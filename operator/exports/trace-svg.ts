@@ -16,8 +16,8 @@ import { rdf, type ExportText } from "./image-metadata.ts";
 const TRACE = "Poster";
 
 /**
- * Loaded on the first SVG export: the addon ships binaries for Linux x64 (glibc and musl) only, and
- * an operator started elsewhere (a developer's Mac) should still serve everything else.
+ * Loaded on the first SVG export: a platform the addon has no binary for (it ships one per
+ * platform as an optional package) should still serve everything else.
  */
 const vectorizer = () => import("@neplex/vectorizer");
 
