@@ -30,10 +30,12 @@ export interface TracedSvg {
 export async function traceSvg(png: Buffer, text: ExportText, signal?: AbortSignal): Promise<TracedSvg> {
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height } = info;
-  // The addon drops a queued trace on abort but not one it has started: check before it starts.
+  // The addon cannot stop a trace once asked: a request given up on is checked before it starts.
   signal?.throwIfAborted();
-  const { Preset, vectorizeRaw } = await vectorizer();
-  const traced = await vectorizeRaw(data, { width, height }, Preset[TRACE], signal);
+  const addon = await vectorizer();
+  // Its typings declare Preset a const enum, which isolated modules cannot read; it is an object at run time.
+  const preset = (addon as unknown as { Preset: Record<typeof TRACE, number> }).Preset[TRACE];
+  const traced = await addon.vectorizeRaw(data, { width, height }, preset);
   const open = /<svg\b[^>]*>/.exec(traced);
   if (!open) throw new Error("the tracer returned no <svg> element");
   const tag = open[0].includes("viewBox")
