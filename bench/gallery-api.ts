@@ -4,17 +4,15 @@
 // to the end and starting again. Prints p50/p99 page latency, unfiltered and filtered by mood.
 // Everything it made goes with the control plane at the end.
 // Run: npx tsx bench/gallery-api.ts [--artworks 2000] [--requests 200]
-import { ARTWORK } from "../crds/api.ts";
-import { MOODS, type Artwork } from "../crds/artwork.ts";
-import { httpsJson } from "../test/support/https.ts";
+import { MOODS } from "../crds/artwork.ts";
 import { waitFor, waitForOperatorReady } from "../test/support/waits.ts";
+import { galleryList } from "./gallery-list.ts";
 import { LocalCluster } from "./local-cluster.ts";
 import { machineFacts, numberFlag, percentile, printTable, since } from "./report.ts";
 
 const ARTWORKS = numberFlag("artworks", 2000);
 const REQUESTS = numberFlag("requests", 200);
 const PAGE = 50;
-const IN_FLIGHT = 50;
 const POOL = "gallery";
 
 machineFacts({
@@ -28,37 +26,22 @@ try {
   await cluster.pool(ns, POOL, { replicas: 0 });
   const operator = cluster.operator(ns);
   await waitForOperatorReady(operator);
-  const api = { ca: cluster.tls.ca, token: cluster.cp.tokens.admin };
-  const list = async (query: string) => {
-    const res = await httpsJson(operator, `/api/namespaces/${ns}/artworks?${query}`, api);
-    if (res.status !== 200) throw new Error(`list answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res.body as { items: unknown[]; continue?: string };
-  };
+  const { list, count } = galleryList(operator, ns, { ca: cluster.tls.ca, token: cluster.cp.tokens.admin });
 
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < ARTWORKS) {
-        const i = next++;
-        await cluster.client.create<Artwork>(ARTWORK, ns, {
-          apiVersion: "aria.dev/v1alpha1",
-          kind: "Artwork",
-          metadata: { name: `art-${String(i).padStart(4, "0")}` },
-          spec: {
-            prompt: `a red fox in a green forest, study ${i}`,
-            mood: MOODS[i % MOODS.length],
-            poolRef: { name: POOL },
-            width: 64,
-            height: 64,
-          },
-        });
-      }
-    }),
-  );
+  await cluster.createArtworks(ns, ARTWORKS, (i) => ({
+    name: `art-${String(i).padStart(4, "0")}`,
+    spec: {
+      prompt: `a red fox in a green forest, study ${i}`,
+      mood: MOODS[i % MOODS.length],
+      poolRef: { name: POOL },
+      width: 64,
+      height: 64,
+    },
+  }));
   // Measured once the operator has taken in every Artwork (each Pending), as a visitor finds it.
   await waitFor(
     `the operator's cache holds ${ARTWORKS} Pending Artworks`,
-    () => countAll(list, "&phase=Pending"),
+    () => count("&phase=Pending"),
     (n) => n === ARTWORKS,
     { timeoutMs: 300_000, intervalMs: 1000, proc: operator },
   );
@@ -97,19 +80,4 @@ try {
   ]);
 } finally {
   await cluster.stop();
-}
-
-/** How many Artworks the API lists with `filter`, page by page (200 at a time). */
-async function countAll(
-  list: (query: string) => Promise<{ items: unknown[]; continue?: string }>,
-  filter: string,
-) {
-  let n = 0;
-  let token: string | undefined;
-  do {
-    const page = await list(`limit=200${filter}${token ? `&continue=${token}` : ""}`);
-    n += page.items.length;
-    token = page.continue;
-  } while (token);
-  return n;
 }

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
-import { MODEL_POOL } from "../crds/api.ts";
-import type { Artwork } from "../crds/artwork.ts";
+import { ARTWORK, MODEL_POOL } from "../crds/api.ts";
+import type { Artwork, ArtworkSpec } from "../crds/artwork.ts";
 import type { ModelPool, ModelPoolSpec } from "../crds/model-pool.ts";
 import { CustomObjectClient } from "../lib/kube/custom-object-client.ts";
 import { PooledKubeConfig } from "../lib/kube/pooled-kube-config.ts";
@@ -78,6 +78,32 @@ export class LocalCluster {
       metadata: { name },
       spec: { models: BUILTIN_POOL_MODELS, replicas: 1, ...spec },
     });
+  }
+
+  /**
+   * Creates `count` Artworks, `inFlight` requests at a time as a GitOps burst would; `make(i)` gives
+   * the i-th one's name and spec, in creation order.
+   */
+  async createArtworks(
+    namespace: string,
+    count: number,
+    make: (i: number) => { name: string; spec: ArtworkSpec },
+    inFlight = 50,
+  ): Promise<void> {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < count) {
+          const { name, spec } = make(next++);
+          await this.client.create<Artwork>(ARTWORK, namespace, {
+            apiVersion: "aria.dev/v1alpha1",
+            kind: "Artwork",
+            metadata: { name },
+            spec,
+          });
+        }
+      }),
+    );
   }
 
   /**

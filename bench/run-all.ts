@@ -11,6 +11,7 @@ const SCRIPTS = [
   "cold-start.ts",
   "scheduling-scale.ts",
   "memory-growth.ts",
+  "gallery-browser.ts",
   "exports.ts",
 ];
 

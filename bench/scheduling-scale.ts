@@ -3,7 +3,7 @@
 // flight. A watch on artworks records every write each Artwork receives.
 // Run: npx tsx bench/scheduling-scale.ts [--artworks 1000] [--repeats 2] [--profile-operator DIR]
 // (--profile-operator writes a V8 CPU profile of each run's operator into DIR.)
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ARTWORK, MODEL_POOL } from "../crds/api.ts";
@@ -11,7 +11,7 @@ import type { Artwork } from "../crds/artwork.ts";
 import type { ModelPool } from "../crds/model-pool.ts";
 import { waitForWorkerReady } from "../test/support/waits.ts";
 import { LocalCluster } from "./local-cluster.ts";
-import { machineFacts, median, numberFlag, percentile, printTable } from "./report.ts";
+import { machineFacts, median, numberFlag, percentile, printTable, rssMb } from "./report.ts";
 
 const ARTWORKS = numberFlag("artworks", 1000);
 const REPEATS = numberFlag("repeats", 2);
@@ -288,15 +288,6 @@ function isReady(art: Artwork): boolean {
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function rssMb(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** The artwork controller's reconciles by result (success, error, requeue, …), from /metrics. */

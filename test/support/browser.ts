@@ -28,22 +28,32 @@ async function spkiHash(certFile: string) {
   return createHash("sha256").update(spki).digest("base64");
 }
 
-/** A browser profile of its own (persistent, so its service worker and caches survive reloads). */
-export async function launchGalleryBrowser(): Promise<BrowserContext> {
-  const profile = await mkdtemp(join(tmpdir(), "aria-chromium-"));
+/** Chromium's flags on this machine, trusting `certFile` (the operator's serving certificate). */
+export async function galleryChromiumArgs(certFile: string): Promise<string[]> {
+  return [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--ignore-certificate-errors-spki-list=${await spkiHash(certFile)}`,
+  ];
+}
+
+/**
+ * A browser profile of its own (persistent, so its service worker and caches survive reloads), in
+ * `profile` or a new temporary folder; the benchmarks pass the certificate of their own cluster.
+ */
+export async function launchGalleryBrowser(
+  options: { certFile?: string; profile?: string } = {},
+): Promise<BrowserContext> {
+  const profile = options.profile ?? (await mkdtemp(join(tmpdir(), "aria-chromium-")));
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--ignore-certificate-errors-spki-list=${await spkiHash(servingTls().certFile)}`,
-    ],
+    args: await galleryChromiumArgs(options.certFile ?? servingTls().certFile),
   });
 }
